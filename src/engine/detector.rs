@@ -1,0 +1,163 @@
+//! What one rule asks of the engine: the keywords that make a place worth a
+//! look, the regexes that confirm a secret there, and the checks a candidate
+//! must pass. Built from rule files by `rules`; knows nothing of them.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+/// The matching half of a rule.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    /// Literals of which at least one occurs near every secret of this rule.
+    pub keywords: Vec<Vec<u8>>,
+    /// Keywords match without regard to ASCII case.
+    pub ignore_case: bool,
+    /// Each pattern can find a secret on its own.
+    pub patterns: Vec<Pattern>,
+    /// Minimum Shannon entropy (bits per byte) of the secret, prefix excluded.
+    pub entropy_min: Option<f64>,
+}
+
+/// A regex whose single capture group is the secret, and an optional context
+/// that must be found around it.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub regex: Regex,
+    pub context: Option<Context>,
+}
+
+/// A regex that must match within `above` lines before and `below` lines
+/// after the secret's line (the secret's own line included).
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub regex: Regex,
+    pub above: usize,
+    pub below: usize,
+}
+
+/// Why a pattern cannot be used; its text is one line, fit for an error message.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PatternError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("needs exactly one capture group (the secret), found {0}")]
+    CaptureGroups(usize),
+}
+
+impl Detector {
+    /// How many lines around a keyword a secret of this rule may sit: the
+    /// widest context any of its patterns asks for.
+    pub fn reach_lines(&self) -> usize {
+        self.patterns
+            .iter()
+            .filter_map(|p| p.context.as_ref())
+            .map(|c| c.above.max(c.below))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The secret without a leading keyword (`sqco_`), which is not random and
+    /// so must not count toward entropy or placeholder checks.
+    pub(crate) fn body<'a>(&self, secret: &'a [u8]) -> &'a [u8] {
+        self.keywords
+            .iter()
+            .find(|k| {
+                secret.len() >= k.len()
+                    && if self.ignore_case {
+                        secret[..k.len()].eq_ignore_ascii_case(k)
+                    } else {
+                        secret.starts_with(k)
+                    }
+            })
+            .map_or(secret, |k| &secret[k.len()..])
+    }
+}
+
+impl Pattern {
+    /// Compiles a secret pattern: it must have exactly one capture group.
+    pub fn new(source: &str, context: Option<Context>) -> Result<Pattern, PatternError> {
+        let regex = compile(source)?;
+        let groups = regex.captures_len() - 1;
+        if groups != 1 {
+            return Err(PatternError::CaptureGroups(groups));
+        }
+        Ok(Pattern { regex, context })
+    }
+}
+
+impl Context {
+    pub fn new(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
+        Ok(Context {
+            regex: compile(source)?,
+            above,
+            below,
+        })
+    }
+}
+
+/// Compiles a regex the way the engine runs every regex: over bytes, with
+/// Unicode off, so `\b`, `\w` and `(?i)` are ASCII and invalid UTF-8 is fine.
+pub fn compile(source: &str) -> Result<Regex, PatternError> {
+    RegexBuilder::new(source)
+        .unicode(false)
+        .size_limit(16 << 20)
+        .build()
+        .map_err(|e| PatternError::Syntax(one_line(&e.to_string())))
+}
+
+/// The regex crate explains a syntax error over several lines (pattern, caret,
+/// message); keep the message and the caret's column.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().collect();
+    let what = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or_else(|| lines.last().copied().unwrap_or(message));
+    match lines.iter().position(|l| l.trim_start().starts_with('^')) {
+        Some(caret) => {
+            let column = (lines[caret].find('^').unwrap_or(4) + 1).saturating_sub(4);
+            format!("{what} (at column {column})")
+        }
+        None => what.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_needs_exactly_one_capture_group() {
+        assert_eq!(
+            Pattern::new(r"sqco_\w+", None).unwrap_err(),
+            PatternError::CaptureGroups(0)
+        );
+        assert_eq!(
+            Pattern::new(r"(a)(b)", None).unwrap_err(),
+            PatternError::CaptureGroups(2)
+        );
+        assert!(Pattern::new(r"(?:x)(sqco_\w+)", None).is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_are_one_line_with_a_column() {
+        let PatternError::Syntax(text) = compile(r"ab(cd").unwrap_err() else {
+            panic!("expected a syntax error");
+        };
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.contains("unclosed group"), "{text}");
+        assert!(text.contains("column 3"), "{text}");
+    }
+
+    #[test]
+    fn body_strips_a_leading_keyword() {
+        let detector = Detector {
+            keywords: vec![b"sqco_".to_vec()],
+            ignore_case: false,
+            patterns: vec![],
+            entropy_min: None,
+        };
+        assert_eq!(detector.body(b"sqco_abc"), b"abc");
+        assert_eq!(detector.body(b"SQCO_abc"), b"SQCO_abc");
+    }
+}

@@ -1,0 +1,287 @@
+//! The one pass over every byte: find where any rule keyword (or a base64
+//! form of one) occurs. What it reports are candidates; regexes decide.
+//!
+//! The fast path is Aho-Corasick's packed (Teddy, SIMD) searcher over every
+//! literal, with case-insensitive keywords spelled out in each case variant;
+//! where Teddy cannot be built (too many variants, no SIMD on this CPU) a
+//! classic Aho-Corasick automaton does the same job more slowly.
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, packed};
+
+use super::decode;
+use super::detector::Detector;
+
+/// Keywords shorter than this get no base64 forms: their encodings would be
+/// too short to be distinctive.
+const MIN_ENCODED_KEYWORD: usize = 4;
+
+/// Teddy's own limit on how many literals it searches at full speed.
+const PACKED_LIMIT: usize = 64;
+
+pub(crate) struct Prefilter {
+    finder: Finder,
+    literals: Vec<Literal>,
+}
+
+/// A keyword (or a base64 form of one) and the detectors it speaks for.
+pub(crate) struct Literal {
+    bytes: Vec<u8>,
+    ignore_case: bool,
+    /// A base64 form: its window must cover the whole run.
+    pub encoded: bool,
+    pub detectors: Vec<usize>,
+    /// Other literals that can occur at the same position (one is a prefix
+    /// of the other): a leftmost-first search reports only one of them.
+    partners: Vec<usize>,
+}
+
+pub(crate) struct Hit {
+    pub literal: usize,
+    pub range: Range<usize>,
+}
+
+enum Finder {
+    /// The searcher, and the literal each of its spellings stands for.
+    Packed(packed::Searcher, Vec<usize>),
+    Automaton(AhoCorasick),
+}
+
+impl Prefilter {
+    pub fn new(detectors: &[Detector]) -> Result<Prefilter, aho_corasick::BuildError> {
+        let mut literals: Vec<Literal> = Vec::new();
+        let mut add = |bytes: Vec<u8>, ignore_case: bool, encoded: bool, detector: usize| {
+            let same = |l: &&mut Literal| {
+                l.bytes == bytes && l.ignore_case == ignore_case && l.encoded == encoded
+            };
+            match literals.iter_mut().find(same) {
+                Some(literal) if !literal.detectors.contains(&detector) => {
+                    literal.detectors.push(detector)
+                }
+                Some(_) => {}
+                None => literals.push(Literal {
+                    bytes,
+                    ignore_case,
+                    encoded,
+                    detectors: vec![detector],
+                    partners: vec![],
+                }),
+            }
+        };
+        for (index, detector) in detectors.iter().enumerate() {
+            for keyword in &detector.keywords {
+                add(keyword.clone(), detector.ignore_case, false, index);
+                if !detector.ignore_case && keyword.len() >= MIN_ENCODED_KEYWORD {
+                    for form in decode::encoded_forms(keyword) {
+                        add(form, false, true, index);
+                    }
+                }
+            }
+        }
+        for i in 0..literals.len() {
+            let partners = (0..literals.len())
+                .filter(|&j| j != i && literals[i].shares_prefix_with(&literals[j]))
+                .collect();
+            literals[i].partners = partners;
+        }
+        let finder = match packed_searcher(&literals) {
+            Some((searcher, owners)) => Finder::Packed(searcher, owners),
+            None => Finder::Automaton(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .ascii_case_insensitive(literals.iter().any(|l| l.ignore_case))
+                    .build(literals.iter().map(|l| &l.bytes))?,
+            ),
+        };
+        Ok(Prefilter { finder, literals })
+    }
+
+    pub fn literal(&self, index: usize) -> &Literal {
+        &self.literals[index]
+    }
+
+    /// Every occurrence of every literal, overlapping ones included, so that
+    /// one rule's keyword never hides another's.
+    pub fn hits<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = Hit> + 'h {
+        let mut from = 0;
+        let mut pending: Vec<Hit> = Vec::new();
+        std::iter::from_fn(move || {
+            if pending.is_empty() {
+                let (start, index) = self.next(hay, from)?;
+                // Resuming one byte on, not after the hit, finds overlaps.
+                from = start + 1;
+                let literal = &self.literals[index];
+                pending.push(Hit {
+                    literal: index,
+                    range: start..start + literal.bytes.len(),
+                });
+                for &partner in &literal.partners {
+                    if self.literals[partner].occurs_at(hay, start) {
+                        let len = self.literals[partner].bytes.len();
+                        pending.push(Hit {
+                            literal: partner,
+                            range: start..start + len,
+                        });
+                    }
+                }
+            }
+            pending.pop()
+        })
+    }
+
+    /// The leftmost literal occurrence at or after `from`: its start and literal.
+    fn next(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+        if from >= hay.len() {
+            return None;
+        }
+        match &self.finder {
+            Finder::Packed(searcher, owners) => searcher
+                .find_in(hay, aho_corasick::Span::from(from..hay.len()))
+                .map(|m| (m.start(), owners[m.pattern().as_usize()])),
+            Finder::Automaton(automaton) => automaton
+                .find(Input::new(hay).range(from..))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        }
+    }
+}
+
+impl Literal {
+    fn occurs_at(&self, hay: &[u8], start: usize) -> bool {
+        hay.get(start..start + self.bytes.len())
+            .is_some_and(|head| {
+                if self.ignore_case {
+                    head.eq_ignore_ascii_case(&self.bytes)
+                } else {
+                    head == self.bytes
+                }
+            })
+    }
+
+    /// Whether both can match at one position: one is a prefix of the other.
+    fn shares_prefix_with(&self, other: &Literal) -> bool {
+        let n = self.bytes.len().min(other.bytes.len());
+        let (a, b) = (&self.bytes[..n], &other.bytes[..n]);
+        if self.ignore_case || other.ignore_case {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    }
+}
+
+/// A Teddy searcher over every literal, case-insensitive ones spelled out in
+/// every case; `None` when there would be too many for Teddy or Teddy is not
+/// available on this CPU.
+fn packed_searcher(literals: &[Literal]) -> Option<(packed::Searcher, Vec<usize>)> {
+    let mut spelled: Vec<Vec<u8>> = Vec::new();
+    let mut owners = Vec::new();
+    for (index, literal) in literals.iter().enumerate() {
+        let variants = if literal.ignore_case {
+            case_variants(&literal.bytes, PACKED_LIMIT)?
+        } else {
+            vec![literal.bytes.clone()]
+        };
+        owners.extend(std::iter::repeat_n(index, variants.len()));
+        spelled.extend(variants);
+        if spelled.len() > PACKED_LIMIT {
+            return None;
+        }
+    }
+    let searcher = packed::Config::new()
+        .match_kind(packed::MatchKind::LeftmostFirst)
+        .builder()
+        .extend(&spelled)
+        .build()?;
+    Some((searcher, owners))
+}
+
+/// Every spelling of `word` in upper and lower ASCII case, or `None` if
+/// there are more than `limit`.
+fn case_variants(word: &[u8], limit: usize) -> Option<Vec<Vec<u8>>> {
+    let letters = word.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    if letters >= usize::BITS as usize || 1usize << letters > limit {
+        return None;
+    }
+    let mut variants = vec![Vec::with_capacity(word.len())];
+    for &b in word {
+        if b.is_ascii_alphabetic() {
+            let upper: Vec<Vec<u8>> = variants
+                .iter()
+                .map(|v| [v.as_slice(), &[b.to_ascii_uppercase()]].concat())
+                .collect();
+            for v in &mut variants {
+                v.push(b.to_ascii_lowercase());
+            }
+            variants.extend(upper);
+        } else {
+            for v in &mut variants {
+                v.push(b);
+            }
+        }
+    }
+    Some(variants)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Pattern;
+
+    fn detector(keywords: &[&str], ignore_case: bool) -> Detector {
+        Detector {
+            keywords: keywords.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            ignore_case,
+            patterns: vec![Pattern::new("(x)", None).unwrap()],
+            entropy_min: None,
+        }
+    }
+
+    fn hits(prefilter: &Prefilter, hay: &str) -> Vec<(usize, Range<usize>)> {
+        let mut found: Vec<_> = prefilter
+            .hits(hay.as_bytes())
+            .map(|h| (h.literal, h.range))
+            .collect();
+        found.sort_by_key(|(l, r)| (r.start, *l));
+        found
+    }
+
+    #[test]
+    fn case_variants_spell_every_case() {
+        let variants = case_variants(b"a_b", 64).unwrap();
+        assert_eq!(variants.len(), 4);
+        assert!(variants.contains(&b"A_b".to_vec()) && variants.contains(&b"a_B".to_vec()));
+        assert!(case_variants(b"abcdefghijklmnop", 64).is_none());
+    }
+
+    #[test]
+    fn overlapping_and_case_insensitive_hits_are_all_reported() {
+        let prefilter = Prefilter::new(&[
+            detector(&["sqco_"], false),
+            detector(&["sonar"], true),
+            detector(&["qco"], false),
+        ])
+        .unwrap();
+        let found = hits(&prefilter, "x SoNaR sqco_ y");
+        let literals: Vec<&[u8]> = found
+            .iter()
+            .map(|(l, _)| prefilter.literal(*l).bytes.as_slice())
+            .collect();
+        assert_eq!(literals, vec![b"sonar".as_slice(), b"sqco_", b"qco"]);
+        assert_eq!(found[0].1, 2..7);
+    }
+
+    #[test]
+    fn the_automaton_fallback_finds_the_same_hits() {
+        let long = "abcdefghijklmnopqrstuvwxyz";
+        let prefilter =
+            Prefilter::new(&[detector(&["sqco_"], false), detector(&[long], true)]).unwrap();
+        assert!(matches!(prefilter.finder, Finder::Automaton(_)));
+        let hay = format!("sqco_ {} sqco_", long.to_uppercase());
+        let found = hits(&prefilter, &hay);
+        assert_eq!(
+            found.iter().map(|(_, r)| r.start).collect::<Vec<_>>(),
+            vec![0, 6, 33]
+        );
+    }
+}

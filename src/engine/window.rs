@@ -1,0 +1,185 @@
+//! Windows: the stretches of input around keyword hits where a rule's
+//! regexes run. A window spans whole lines (as many around the hit as the
+//! rule's contexts reach), capped in bytes so that a megabyte-long minified
+//! line costs no more than a short one.
+
+use std::ops::Range;
+
+use memchr::{memchr, memrchr};
+
+use super::decode;
+
+/// Bytes a window may reach each way per line it spans.
+const REACH_PER_LINE: usize = 1024;
+/// How far an encoded keyword's base64 run is followed each way.
+const ENCODED_RUN_REACH: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub detector: usize,
+    pub range: Range<usize>,
+}
+
+/// The window for a hit: `lines` lines above and below the hit's line(s).
+/// A hit on an encoded keyword first widens to its whole base64 run, so that
+/// the run decodes from its true start.
+pub(crate) fn around(hay: &[u8], hit: Range<usize>, lines: usize, encoded: bool) -> Range<usize> {
+    let core = if encoded {
+        decode::run_around(hay, hit, ENCODED_RUN_REACH)
+    } else {
+        hit
+    };
+    let reach = REACH_PER_LINE * (lines + 1);
+    let start = lines_up(hay, core.start, lines, core.start.saturating_sub(reach));
+    let end = lines_down(hay, core.end, lines, (core.end + reach).min(hay.len()));
+    start..word_end(hay, end)
+}
+
+/// The stretch of lines `above` before and `below` after `span`'s lines.
+pub(crate) fn lines_around(
+    hay: &[u8],
+    span: &Range<usize>,
+    above: usize,
+    below: usize,
+) -> Range<usize> {
+    let start = lines_up(
+        hay,
+        span.start,
+        above,
+        span.start.saturating_sub(REACH_PER_LINE * (above + 1)),
+    );
+    let end = lines_down(
+        hay,
+        span.end,
+        below,
+        (span.end + REACH_PER_LINE * (below + 1)).min(hay.len()),
+    );
+    start..end
+}
+
+/// Start of the line `lines` lines above the one holding `at`, not before `floor`.
+fn lines_up(hay: &[u8], at: usize, lines: usize, floor: usize) -> usize {
+    let mut start = at;
+    for step in 0..=lines {
+        start = memrchr(b'\n', &hay[floor..start]).map_or(floor, |i| floor + i + 1);
+        if step == lines || start <= floor {
+            break;
+        }
+        start -= 1;
+    }
+    start
+}
+
+/// End of the line `lines` lines below the one holding `at` (before its
+/// newline), not after `ceiling`.
+fn lines_down(hay: &[u8], at: usize, lines: usize, ceiling: usize) -> usize {
+    let mut end = at.min(ceiling);
+    for step in 0..=lines {
+        end = memchr(b'\n', &hay[end..ceiling]).map_or(ceiling, |i| end + i);
+        if step == lines || end >= ceiling {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+/// Moves a window's end past any word it cuts, so that a `\b` at the end of
+/// the window is a real word boundary. Bounded, like everything here.
+fn word_end(hay: &[u8], end: usize) -> usize {
+    let limit = (end + ENCODED_RUN_REACH).min(hay.len());
+    hay[end..limit]
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+        .map_or(limit, |i| end + i)
+}
+
+/// Sorts windows by rule and position, and merges those of one rule that
+/// overlap or touch, so that no byte is searched twice for the same rule.
+pub(crate) fn merge(windows: &mut Vec<Window>) {
+    windows.sort_unstable_by_key(|w| (w.detector, w.range.start, w.range.end));
+    let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
+    for w in windows.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.detector == w.detector && w.range.start <= last.range.end => {
+                last.range.end = last.range.end.max(w.range.end);
+            }
+            _ => merged.push(w),
+        }
+    }
+    *windows = merged;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &[u8] = b"one\ntwo\nthree KEY here\nfour\nfive\n";
+
+    fn key() -> Range<usize> {
+        let at = TEXT.windows(3).position(|w| w == b"KEY").unwrap();
+        at..at + 3
+    }
+
+    #[test]
+    fn a_window_spans_whole_lines() {
+        let w = around(TEXT, key(), 0, false);
+        assert_eq!(&TEXT[w], b"three KEY here");
+        let w = around(TEXT, key(), 1, false);
+        assert_eq!(&TEXT[w], b"two\nthree KEY here\nfour");
+        let w = around(TEXT, key(), 9, false);
+        assert_eq!(
+            &TEXT[w], TEXT,
+            "reaches the empty line after the last newline"
+        );
+    }
+
+    #[test]
+    fn a_window_on_a_huge_line_is_capped() {
+        let mut hay = b"abc;".repeat(2_500_000);
+        hay[5_000_000..5_000_003].copy_from_slice(b"KEY");
+        let w = around(&hay, 5_000_000..5_000_003, 0, false);
+        assert!(w.len() <= 2 * REACH_PER_LINE + 100, "{w:?}");
+        assert!(w.contains(&5_000_000));
+    }
+
+    #[test]
+    fn overlapping_windows_of_one_rule_merge() {
+        let mut windows = vec![
+            Window {
+                detector: 0,
+                range: 10..20,
+            },
+            Window {
+                detector: 1,
+                range: 12..14,
+            },
+            Window {
+                detector: 0,
+                range: 0..10,
+            },
+            Window {
+                detector: 0,
+                range: 30..40,
+            },
+        ];
+        merge(&mut windows);
+        assert_eq!(
+            windows,
+            vec![
+                Window {
+                    detector: 0,
+                    range: 0..20
+                },
+                Window {
+                    detector: 0,
+                    range: 30..40
+                },
+                Window {
+                    detector: 1,
+                    range: 12..14
+                },
+            ]
+        );
+    }
+}

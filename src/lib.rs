@@ -1,0 +1,12 @@
+//! sqscan finds leaked SonarQube tokens in source trees, staged changes and
+//! git histories.
+//!
+//! The data flows one way:
+//! `sources` (files, stdin) → `engine` (bytes in, matches out) →
+//! `findings` (located, fingerprinted, redacted) → `filters` (allow
+//! comments, allow lists, baselines) → `report` (human, json, jsonl, sarif).
+//! `rules` is the data the engine runs; `cli` turns arguments into settings;
+//! `scan` wires one run together.
+
+pub mod engine;
+pub mod rules;
