@@ -1,0 +1,184 @@
+//! The command line as clap parses it: raw, unchecked. `settings` turns it
+//! into what a run needs, and reports every problem before any scanning.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sqscan",
+    version,
+    about = "Find leaked SonarQube tokens in source trees, staged changes and git histories.",
+    after_help = "Exit codes: 0 no finding, 1 findings, 2 error.",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (a working tree); `-` reads standard input
+    Scan(ScanArgs),
+    /// Write the current findings as a baseline file (takes the options of `scan`)
+    Baseline(ScanArgs),
+    /// List the rules, or run every rule's examples through the engine
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan [default: .]; `-` reads standard input
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Walking")]
+pub struct WalkArgs {
+    /// Do not honour .gitignore, .ignore and .sqscanignore files
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Hidden files are scanned by default (`.env`, `.github/`); kept for ripgrep habits
+    #[arg(long, conflicts_with = "skip_hidden")]
+    pub hidden: bool,
+    /// Skip hidden files and directories
+    #[arg(long)]
+    pub skip_hidden: bool,
+    /// Follow symbolic links
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+    /// Scan binary files too (skipped and counted by default)
+    #[arg(long)]
+    pub binary: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Output format [default: human]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<FormatArg>,
+    /// Write the report to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Show secrets in full instead of redacted
+    #[arg(long, help_heading = "Output")]
+    pub no_redact: bool,
+    /// When to colour the human format
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: When,
+    /// When to show a progress bar on standard error
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub progress: When,
+    /// Print no summary line or warnings on standard error
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+    /// Exit code when findings are reported
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Output")]
+    pub exit_code: u8,
+
+    /// Extra rule files, or directories of them (repeatable)
+    #[arg(long, value_name = "PATH", help_heading = "Rules and filters")]
+    pub rules: Vec<PathBuf>,
+    /// Configuration file [default: .sqscan.toml at the scan root, if present]
+    #[arg(long, value_name = "FILE", help_heading = "Rules and filters")]
+    pub config: Option<PathBuf>,
+    /// Do not report findings listed in this baseline file
+    #[arg(long, value_name = "FILE", help_heading = "Rules and filters")]
+    pub baseline: Option<PathBuf>,
+
+    /// Worker threads [default: one per core]
+    #[arg(short = 'j', long, value_name = "N", help_heading = "Performance")]
+    pub threads: Option<usize>,
+    /// Skip (and report) files larger than this: bytes, or with K, M, G (binary) suffix
+    #[arg(long, value_name = "SIZE", default_value = "50MiB", value_parser = parse_size, help_heading = "Performance")]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule in force
+    List(RulesArgs),
+    /// Run every rule's examples and counterexamples through the engine
+    Test(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Extra rule files, or directories of them (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `50MiB`, `50M`, `2G`, `1024`: sizes in bytes, suffixes binary.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("not a size: {text:?} (try 50MiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("unknown size unit {unit:?} (use K, M or G)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("size too large: {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_suffixes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("50MiB"), Ok(50 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("10 K"), Ok(10 << 10));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("10X").is_err());
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

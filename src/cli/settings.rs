@@ -1,0 +1,113 @@
+//! Arguments turned into what a run needs: config, rules and baseline
+//! loaded, output opened, every flag checked. All problems surface here,
+//! before the first byte is scanned.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::args::{CommonArgs, FormatArg, When};
+use crate::config::{self, Config};
+use crate::filters::{Baseline, Suppressor};
+use crate::report::{Format, ReportContext};
+use crate::rules::RuleSet;
+
+pub struct Settings {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub redact: bool,
+    pub color: bool,
+    pub quiet: bool,
+    pub exit_code: u8,
+    pub threads: usize,
+    pub max_file_size: u64,
+    pub rules: RuleSet,
+    pub suppressor: Suppressor,
+}
+
+impl Settings {
+    /// `config_dir` is where `.sqscan.toml` is looked for by default;
+    /// `format` overrides `--format` (the `baseline` command).
+    pub fn new(
+        args: &CommonArgs,
+        config_dir: &Path,
+        format: Option<Format>,
+    ) -> anyhow::Result<Settings> {
+        let config_file = match &args.config {
+            Some(path) => Some(path.clone()),
+            None => Some(config_dir.join(config::FILE_NAME)).filter(|p| p.is_file()),
+        };
+        let config = match &config_file {
+            Some(path) => {
+                Config::load(path).with_context(|| format!("reading config {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        let mut rule_paths = config.rules.paths.clone();
+        rule_paths.extend(args.rules.iter().cloned());
+        let rules = RuleSet::load(&rule_paths).context("loading rules")?;
+        let baseline = match &args.baseline {
+            Some(path) => Some(
+                Baseline::load(path)
+                    .with_context(|| format!("reading baseline {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let suppressor = Suppressor::new(&config.allow, config.honor_nosonar, baseline)
+            .with_context(|| match &config_file {
+                Some(path) => format!("reading config {}", path.display()),
+                None => "config".to_string(),
+            })?;
+        let format = format.unwrap_or(match args.format.unwrap_or(FormatArg::Human) {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Sarif => Format::Sarif,
+        });
+        let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let threads = match args.threads {
+            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
+        };
+        Ok(Settings {
+            format,
+            output: args.output.clone(),
+            redact: !args.no_redact,
+            color: match args.color {
+                When::Always => true,
+                When::Never => false,
+                When::Auto => to_terminal && !no_color,
+            },
+            quiet: args.quiet,
+            exit_code: args.exit_code,
+            threads,
+            max_file_size: args.max_file_size,
+            rules,
+            suppressor,
+        })
+    }
+
+    /// Where the report goes: the `--output` file (created now, so that a
+    /// bad path fails before scanning) or standard output.
+    pub fn open_output(&self) -> anyhow::Result<Box<dyn Write>> {
+        Ok(match &self.output {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                Box::new(io::BufWriter::new(file))
+            }
+            None => Box::new(io::BufWriter::new(io::stdout().lock())),
+        })
+    }
+
+    pub fn report_context(&self, root: Option<PathBuf>) -> ReportContext<'_> {
+        ReportContext {
+            rules: &self.rules,
+            redact: self.redact,
+            root,
+            color: self.color,
+        }
+    }
+}

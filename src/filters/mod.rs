@@ -1,0 +1,95 @@
+//! Filters: what the user has said not to report. Allow comments on the
+//! secret's line, allow lists in `.sqscan.toml`, and a baseline of known
+//! findings. A suppressed finding is counted, never shown, and never fails
+//! the scan.
+
+mod baseline;
+
+pub use baseline::{Baseline, BaselineEntry};
+
+use std::collections::HashSet;
+
+use anyhow::Context as _;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+
+use crate::config::Allow;
+use crate::engine;
+use crate::findings::{Finding, Suppression};
+
+/// The marker that silences a line, in any comment syntax.
+pub const ALLOW_MARKER: &[u8] = b"sqscan:allow";
+const NOSONAR: &[u8] = b"NOSONAR";
+
+pub struct Suppressor {
+    honor_nosonar: bool,
+    paths: GlobSet,
+    secrets: HashSet<String>,
+    regexes: Vec<Regex>,
+    baseline: Option<Baseline>,
+}
+
+impl Suppressor {
+    pub fn new(
+        allow: &Allow,
+        honor_nosonar: bool,
+        baseline: Option<Baseline>,
+    ) -> anyhow::Result<Suppressor> {
+        let mut paths = GlobSetBuilder::new();
+        for pattern in &allow.paths {
+            paths.add(Glob::new(pattern).with_context(|| format!("[allow] paths: {pattern:?}"))?);
+        }
+        let regexes = allow
+            .regexes
+            .iter()
+            .map(|r| engine::compile(r).with_context(|| format!("[allow] regexes: {r:?}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Suppressor {
+            honor_nosonar,
+            paths: paths.build().context("[allow] paths")?,
+            secrets: allow.secrets.iter().cloned().collect(),
+            regexes,
+            baseline,
+        })
+    }
+
+    /// Nothing allowed: every finding is reported.
+    pub fn none() -> Suppressor {
+        Suppressor {
+            honor_nosonar: false,
+            paths: GlobSet::empty(),
+            secrets: HashSet::new(),
+            regexes: Vec::new(),
+            baseline: None,
+        }
+    }
+
+    /// Why `finding`, whose full line is `line`, is not to be reported.
+    pub fn check(&self, finding: &Finding, line: &[u8]) -> Option<Suppression> {
+        let marked = |marker: &[u8]| memchr::memmem::find(line, marker).is_some();
+        if marked(ALLOW_MARKER) || (self.honor_nosonar && marked(NOSONAR)) {
+            return Some(Suppression::InlineComment);
+        }
+        if self.paths.is_match(&finding.path) {
+            return Some(Suppression::AllowedPath);
+        }
+        if self.secrets.contains(&finding.fingerprint) {
+            return Some(Suppression::AllowedSecret);
+        }
+        if self
+            .regexes
+            .iter()
+            .any(|r| r.is_match(finding.secret.expose().as_bytes()))
+        {
+            return Some(Suppression::AllowedRegex);
+        }
+        if self
+            .baseline
+            .as_ref()
+            .is_some_and(|b| b.contains(&finding.fingerprint, &finding.path))
+        {
+            return Some(Suppression::Baseline);
+        }
+        None
+    }
+}

@@ -1,0 +1,101 @@
+//! Findings: engine matches placed in their origin (path, line, column),
+//! fingerprinted, and ready to show without revealing the secret.
+
+mod fingerprint;
+mod location;
+mod secret;
+
+pub use fingerprint::fingerprint;
+pub use location::{Locator, Position, Snippet};
+pub use secret::Secret;
+
+use crate::engine::{Encoding, Match};
+use crate::rules::Rule;
+
+/// One occurrence of a secret.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Index of the rule in the run's rule set.
+    pub rule: usize,
+    pub rule_id: String,
+    pub fingerprint: String,
+    pub secret: Secret,
+    pub encoding: Encoding,
+    /// Path relative to the scan root, with `/` separators.
+    pub path: String,
+    pub position: Position,
+    pub snippet: Snippet,
+    /// Set when an allow comment, allow list or baseline silences it.
+    pub suppressed: Option<Suppression>,
+}
+
+/// Why a finding is not reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Suppression {
+    /// `sqscan:allow` (or `NOSONAR` where the config honours it) on the line.
+    InlineComment,
+    /// `[allow] paths` in the config.
+    AllowedPath,
+    /// `[allow] secrets` (fingerprints) in the config.
+    AllowedSecret,
+    /// `[allow] regexes` in the config.
+    AllowedRegex,
+    /// Listed in the `--baseline` file.
+    Baseline,
+}
+
+impl Suppression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suppression::InlineComment => "inline-comment",
+            Suppression::AllowedPath => "allowed-path",
+            Suppression::AllowedSecret => "allowed-secret",
+            Suppression::AllowedRegex => "allowed-regex",
+            Suppression::Baseline => "baseline",
+        }
+    }
+}
+
+impl Finding {
+    /// A finding for `m`, found by `rule` (at index `rule_index`) in the input
+    /// that `locator` reads, shown under `path`.
+    pub fn new(
+        rule_index: usize,
+        rule: &Rule,
+        m: &Match,
+        path: &str,
+        locator: &mut Locator,
+    ) -> Finding {
+        let secret = Secret::new(&m.secret);
+        Finding {
+            rule: rule_index,
+            fingerprint: fingerprint(&rule.id, secret.expose()),
+            rule_id: rule.id.clone(),
+            secret,
+            encoding: m.encoding,
+            path: path.to_string(),
+            position: locator.position(&m.span),
+            snippet: locator.snippet(&m.span),
+            suppressed: None,
+        }
+    }
+
+    /// The secret as output shows it: redacted unless the user asked otherwise.
+    pub fn shown_secret(&self, redact: bool) -> String {
+        if redact {
+            self.secret.redacted()
+        } else {
+            self.secret.expose().to_string()
+        }
+    }
+
+    /// The line with the secret as output shows it. A redacted encoded secret
+    /// is replaced whole, since its base64 reveals it as surely as plain text.
+    pub fn shown_line(&self, redact: bool) -> String {
+        if redact {
+            self.snippet.render(&self.secret.redacted())
+        } else {
+            self.snippet.render(&self.snippet.secret)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The human format: one block per finding, sorted by path and line.
+//!
+//! ```text
+//! config/app.env:3:13  SonarQube Cloud Scoped Organization Token [S7791, critical]
+//!     SONAR_TOKEN=sqco_kY9p…b6BA
+//!     fingerprint 5f0c…  (base64-encoded in the file)
+//! ```
+
+use std::io::{self, Write};
+
+use super::{ReportContext, Reporter, Summary, sort_findings};
+use crate::engine::Encoding;
+use crate::findings::Finding;
+use crate::rules::Severity;
+
+pub struct Human<'a> {
+    out: Box<dyn Write + 'a>,
+    context: ReportContext<'a>,
+    findings: Vec<Finding>,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+impl<'a> Human<'a> {
+    pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Human<'a> {
+        Human {
+            out,
+            context,
+            findings: Vec::new(),
+        }
+    }
+
+    fn write_finding(&mut self, finding: &Finding) -> io::Result<()> {
+        let paint = Paint(self.context.color);
+        let rule = self.context.rules.get(finding.rule);
+        let p = &finding.position;
+        let location = format!(
+            "{}:{}:{}",
+            paint.wrap("35", &finding.path),
+            paint.wrap("32", &p.line.to_string()),
+            p.column
+        );
+        let mut tags: Vec<&str> = rule.sonar_key.iter().map(String::as_str).collect();
+        tags.push(rule.severity.as_str());
+        let name_color = if rule.severity == Severity::Low {
+            "1;33"
+        } else {
+            "1;31"
+        };
+        writeln!(
+            self.out,
+            "{location}  {} [{}]",
+            paint.wrap(name_color, &rule.name),
+            tags.join(", ")
+        )?;
+        let line = finding.shown_line(self.context.redact);
+        writeln!(self.out, "    {}", line.trim())?;
+        let mut detail = format!("    fingerprint {}", paint.wrap("2", &finding.fingerprint));
+        if finding.encoding == Encoding::Base64 {
+            detail.push_str(&format!(
+                "  secret {} (base64-encoded in the file)",
+                finding.shown_secret(self.context.redact)
+            ));
+        }
+        writeln!(self.out, "{detail}")?;
+        writeln!(self.out)
+    }
+}
+
+impl Reporter for Human<'_> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.findings.push(finding);
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<()> {
+        let mut findings = std::mem::take(&mut self.findings);
+        sort_findings(&mut findings);
+        for finding in &findings {
+            self.write_finding(finding)?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,171 @@
+//! JSON: one document with every finding and the run's stats, or (`jsonl`)
+//! one finding per line, written as soon as it is found. Field names are
+//! documented in the README and stable.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{ReportContext, Reporter, Summary, sort_findings};
+use crate::engine::Encoding;
+use crate::findings::Finding;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+pub struct Json<'a> {
+    out: Box<dyn Write + 'a>,
+    context: ReportContext<'a>,
+    /// `None` when streaming lines.
+    collected: Option<Vec<Finding>>,
+}
+
+#[derive(Serialize)]
+struct FindingRecord<'a> {
+    rule: &'a str,
+    rule_name: &'a str,
+    sonar_key: Option<&'a str>,
+    severity: &'a str,
+    fingerprint: &'a str,
+    secret: String,
+    redacted: bool,
+    encoding: &'a str,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_column: usize,
+    snippet: String,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    findings: Vec<FindingRecord<'a>>,
+    stats: Stats<'a>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Stats<'a> {
+    unit: &'a str,
+    scanned: u64,
+    bytes: u64,
+    findings: u64,
+    suppressed: BTreeMap<&'static str, u64>,
+    skipped: BTreeMap<&'static str, u64>,
+    skipped_paths: Vec<SkippedRecord<'a>>,
+    elapsed_ms: u128,
+}
+
+#[derive(Serialize)]
+struct SkippedRecord<'a> {
+    path: &'a str,
+    reason: &'static str,
+    detail: String,
+}
+
+impl<'a> Json<'a> {
+    pub fn document(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Json<'a> {
+        Json {
+            out,
+            context,
+            collected: Some(Vec::new()),
+        }
+    }
+
+    pub fn lines(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Json<'a> {
+        Json {
+            out,
+            context,
+            collected: None,
+        }
+    }
+}
+
+fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord<'f> {
+    let rule = context.rules.get(finding.rule);
+    FindingRecord {
+        rule: &finding.rule_id,
+        rule_name: &rule.name,
+        sonar_key: rule.sonar_key.as_deref(),
+        severity: rule.severity.as_str(),
+        fingerprint: &finding.fingerprint,
+        secret: finding.shown_secret(context.redact),
+        redacted: context.redact,
+        encoding: match finding.encoding {
+            Encoding::Plain => "plain",
+            Encoding::Base64 => "base64",
+        },
+        path: &finding.path,
+        line: finding.position.line,
+        column: finding.position.column,
+        end_column: finding.position.end_column,
+        snippet: finding.shown_line(context.redact),
+    }
+}
+
+fn stats(summary: &Summary) -> Stats<'_> {
+    let mut skipped = BTreeMap::new();
+    for s in &summary.skipped {
+        *skipped.entry(s.reason.kind()).or_insert(0) += 1;
+    }
+    Stats {
+        unit: summary.unit,
+        scanned: summary.scanned,
+        bytes: summary.bytes,
+        findings: summary.findings,
+        suppressed: summary
+            .suppressed
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect(),
+        skipped,
+        skipped_paths: summary
+            .skipped
+            .iter()
+            .map(|s| SkippedRecord {
+                path: &s.path,
+                reason: s.reason.kind(),
+                detail: s.reason.to_string(),
+            })
+            .collect(),
+        elapsed_ms: summary.elapsed.as_millis(),
+    }
+}
+
+impl Reporter for Json<'_> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        match &mut self.collected {
+            Some(findings) => findings.push(finding),
+            None => {
+                serde_json::to_writer(&mut self.out, &record(&finding, &self.context))?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> io::Result<()> {
+        if let Some(mut findings) = self.collected.take() {
+            sort_findings(&mut findings);
+            let document = Document {
+                version: FORMAT_VERSION,
+                tool: Tool {
+                    name: "sqscan",
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+                findings: findings.iter().map(|f| record(f, &self.context)).collect(),
+                stats: stats(summary),
+            };
+            serde_json::to_writer_pretty(&mut self.out, &document)?;
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,87 @@
+//! Reporters turn findings into output. They only format: they know nothing
+//! of matching, files or git. Stdout (or `--output`) carries the report;
+//! the summary line and warnings go to stderr, written by the caller.
+
+mod baseline;
+mod human;
+mod json;
+mod sarif;
+mod summary;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::findings::{Finding, Suppression};
+use crate::rules::RuleSet;
+use crate::sources::Skipped;
+
+pub use summary::summary_line;
+
+/// The output formats `--format` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+    /// The findings as a baseline file (`sqscan baseline`).
+    Baseline,
+}
+
+/// What a run did, for the summary line and the `stats` of JSON output.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// "files" or "blobs".
+    pub unit: &'static str,
+    pub scanned: u64,
+    pub bytes: u64,
+    /// Findings reported (suppressed ones excluded).
+    pub findings: u64,
+    pub suppressed: BTreeMap<Suppression, u64>,
+    pub skipped: Vec<Skipped>,
+    pub elapsed: Duration,
+}
+
+/// What every reporter needs besides findings.
+pub struct ReportContext<'a> {
+    pub rules: &'a RuleSet,
+    /// Show secrets redacted (the default) or in full (`--no-redact`).
+    pub redact: bool,
+    /// The absolute scan root; shown paths are relative to it.
+    pub root: Option<PathBuf>,
+    /// Colour the human format (a terminal, and not `NO_COLOR`).
+    pub color: bool,
+}
+
+pub trait Reporter {
+    fn finding(&mut self, finding: Finding) -> io::Result<()>;
+    fn finish(self: Box<Self>, summary: &Summary) -> io::Result<()>;
+}
+
+pub fn reporter<'a>(
+    format: Format,
+    out: Box<dyn Write + 'a>,
+    context: ReportContext<'a>,
+) -> Box<dyn Reporter + 'a> {
+    match format {
+        Format::Human => Box::new(human::Human::new(out, context)),
+        Format::Json => Box::new(json::Json::document(out, context)),
+        Format::Jsonl => Box::new(json::Json::lines(out, context)),
+        Format::Sarif => Box::new(sarif::Sarif::new(out, context)),
+        Format::Baseline => Box::new(baseline::BaselineWriter::new(out)),
+    }
+}
+
+/// The order of every report but the streamed one: by path, then place.
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.path, a.position.line, a.position.column, &a.rule_id).cmp(&(
+            &b.path,
+            b.position.line,
+            b.position.column,
+            &b.rule_id,
+        ))
+    });
+}

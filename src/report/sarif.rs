@@ -1,0 +1,263 @@
+//! SARIF 2.1.0, built with the serde-sarif types, for GitHub code scanning
+//! and SonarQube's external issue import (`sonar.sarifReportPaths`).
+//!
+//! What those consumers require: every rule has a `defaultConfiguration.level`
+//! (SonarQube); uris are relative to `%SRCROOT%`, at most 25,000 results a
+//! run, and `partialFingerprints` let GitHub follow a result across runs. A
+//! result's message never holds the secret in full, whatever `--no-redact`
+//! says: SARIF files get uploaded.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
+    Sarif as SarifLog, Tool, ToolComponent,
+};
+
+use super::{ReportContext, Reporter, Summary, sort_findings};
+use crate::findings::Finding;
+use crate::rules::Rule;
+
+pub const INFORMATION_URI: &str = "https://github.com/sqscan/sqscan";
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// GitHub refuses runs with more results.
+pub const MAX_RESULTS: usize = 25_000;
+const ROOT_ID: &str = "SRCROOT";
+/// The `partialFingerprints` key; versioned, as GitHub advises.
+pub const FINGERPRINT_KEY: &str = "sqscanSecret/v1";
+
+pub struct Sarif<'a> {
+    out: Box<dyn Write + 'a>,
+    context: ReportContext<'a>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Sarif<'a> {
+    pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Sarif<'a> {
+        Sarif {
+            out,
+            context,
+            findings: Vec::new(),
+        }
+    }
+
+    fn log(&self, findings: &[Finding]) -> SarifLog {
+        let rules = self
+            .context
+            .rules
+            .rules()
+            .iter()
+            .map(descriptor)
+            .collect::<Vec<_>>();
+        let driver = ToolComponent::builder()
+            .name("sqscan")
+            .version(env!("CARGO_PKG_VERSION"))
+            .semantic_version(env!("CARGO_PKG_VERSION"))
+            .information_uri(INFORMATION_URI)
+            .rules(rules)
+            .build();
+        let results = findings.iter().map(|f| self.result(f)).collect::<Vec<_>>();
+        let mut run = Run::builder()
+            .tool(Tool::builder().driver(driver).build())
+            .results(results)
+            .build();
+        run.column_kind = Some(json!("unicodeCodePoints"));
+        if let Some(root) = &self.context.root {
+            let base = ArtifactLocation::builder().uri(directory_uri(root)).build();
+            run.original_uri_base_ids = Some(BTreeMap::from([(ROOT_ID.to_string(), base)]));
+        }
+        SarifLog::builder()
+            .schema(SCHEMA)
+            .version(json!("2.1.0"))
+            .runs(vec![run])
+            .build()
+    }
+
+    fn result(&self, finding: &Finding) -> SarifResult {
+        let rule = self.context.rules.get(finding.rule);
+        let p = &finding.position;
+        let region = Region::builder()
+            .start_line(p.line as i64)
+            .start_column(p.char_column as i64)
+            .end_line(p.line as i64)
+            .end_column(p.char_end_column as i64)
+            .build();
+        let artifact = if finding.path.starts_with('/') {
+            ArtifactLocation::builder()
+                .uri(file_uri(&finding.path))
+                .build()
+        } else {
+            ArtifactLocation::builder()
+                .uri(escape_uri_path(&finding.path))
+                .uri_base_id(ROOT_ID)
+                .build()
+        };
+        let location = Location::builder()
+            .physical_location(
+                PhysicalLocation::builder()
+                    .artifact_location(artifact)
+                    .region(region)
+                    .build(),
+            )
+            .build();
+        let message = format!(
+            "{} {} found in {}.",
+            rule.name,
+            finding.secret.redacted(),
+            finding.path
+        );
+        let properties = PropertyBag::builder()
+            .additional_properties(BTreeMap::from([
+                ("fingerprint".to_string(), json!(finding.fingerprint)),
+                ("secret".to_string(), json!(finding.secret.redacted())),
+                (
+                    "security-severity".to_string(),
+                    json!(rule.severity.security_severity()),
+                ),
+            ]))
+            .build();
+        SarifResult::builder()
+            .rule_id(rule.id.clone())
+            .rule_index(finding.rule as i64)
+            .level(level(rule))
+            .message(Message::builder().text(message).build())
+            .locations(vec![location])
+            .partial_fingerprints(BTreeMap::from([(
+                FINGERPRINT_KEY.to_string(),
+                finding.fingerprint.clone(),
+            )]))
+            .properties(properties)
+            .build()
+    }
+}
+
+fn level(rule: &Rule) -> ResultLevel {
+    match rule.severity.level() {
+        "error" => ResultLevel::Error,
+        "warning" => ResultLevel::Warning,
+        _ => ResultLevel::Note,
+    }
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    let help = rule.help.as_deref().unwrap_or(&rule.description);
+    let mut tags = vec!["security".to_string(), "secret".to_string()];
+    if let Some(cwe) = &rule.cwe {
+        tags.push(format!("external/cwe/{}", cwe.to_ascii_lowercase()));
+    }
+    if let Some(key) = &rule.sonar_key {
+        tags.push(format!("external/sonar/{key}"));
+    }
+    let mut properties = BTreeMap::from([
+        (
+            "security-severity".to_string(),
+            json!(rule.severity.security_severity()),
+        ),
+        ("precision".to_string(), json!("high")),
+        ("problem.severity".to_string(), json!(rule.severity.level())),
+    ]);
+    if let Some(key) = &rule.sonar_key {
+        properties.insert("sonar-key".to_string(), json!(key));
+    }
+    let mut builder = ReportingDescriptor::builder()
+        .id(rule.id.clone())
+        .name(rule.name.clone())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(rule.name.clone())
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(rule.description.clone())
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(format!("{} {help}", rule.description))
+                .markdown(format!("{}\n\n**Fix:** {help}", rule.description))
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(rule.severity.level()))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(properties)
+                .build(),
+        )
+        .build();
+    builder.help_uri = rule.help_uri.clone();
+    builder
+}
+
+/// Percent-encodes a relative path for a URI: everything but unreserved
+/// characters and `/`.
+fn escape_uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn file_uri(absolute: &str) -> String {
+    format!("file://{}", escape_uri_path(absolute))
+}
+
+fn directory_uri(root: &Path) -> String {
+    let mut uri = file_uri(&crate::sources::paths::slashed(root));
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+impl Reporter for Sarif<'_> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.findings.push(finding);
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<()> {
+        let mut findings = std::mem::take(&mut self.findings);
+        sort_findings(&mut findings);
+        if findings.len() > MAX_RESULTS {
+            // Keep the most severe first, so what GitHub shows matters most.
+            let rules = self.context.rules;
+            findings.sort_by_key(|f| std::cmp::Reverse(rules.get(f.rule).severity));
+            eprintln!(
+                "sqscan: warning: SARIF holds the first {MAX_RESULTS} of {} findings (GitHub's limit per run)",
+                findings.len()
+            );
+            findings.truncate(MAX_RESULTS);
+        }
+        let log = self.log(&findings);
+        serde_json::to_writer_pretty(&mut self.out, &log)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(escape_uri_path("a b/c#d.env"), "a%20b/c%23d.env");
+        assert_eq!(file_uri("/tmp/x y"), "file:///tmp/x%20y");
+        assert_eq!(directory_uri(Path::new("/srv/repo")), "file:///srv/repo/");
+    }
+}

@@ -1,0 +1,172 @@
+//! The working tree: a parallel walk that honours .gitignore, .ignore and
+//! .sqscanignore, never enters `.git/`, and hands every readable text file
+//! to the scanner on the walking thread itself.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::paths::{ScanRoot, Target};
+use super::{Item, SkipReason, Tally, content};
+
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Honour .gitignore, .ignore and .sqscanignore files.
+    pub honor_ignore_files: bool,
+    /// Skip hidden files and directories (`.env`, `.github/`).
+    pub skip_hidden: bool,
+    pub follow_links: bool,
+    pub max_file_size: u64,
+    pub scan_binary: bool,
+    pub threads: usize,
+}
+
+/// Walks every target and calls `visit` with each file to scan, from as
+/// many threads as `options.threads`.
+pub fn walk(
+    targets: &[Target],
+    root: &ScanRoot,
+    options: &WalkOptions,
+    tally: &Tally,
+    visit: &(dyn Fn(Item) + Sync),
+) {
+    let Some((first, rest)) = targets.split_first() else {
+        return;
+    };
+    let mut builder = WalkBuilder::new(&first.given);
+    for target in rest {
+        builder.add(&target.given);
+    }
+    builder
+        .standard_filters(options.honor_ignore_files)
+        .hidden(options.skip_hidden)
+        .follow_links(options.follow_links)
+        .threads(options.threads)
+        .filter_entry(|entry| entry.file_name() != ".git");
+    if options.honor_ignore_files {
+        builder.add_custom_ignore_filename(".sqscanignore");
+    }
+    let show = |path: &Path| {
+        let target = targets
+            .iter()
+            .find(|t| path.starts_with(&t.given))
+            .unwrap_or(first);
+        root.display(target, path)
+    };
+    builder.build_parallel().run(|| {
+        let mut buffer = Vec::new();
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => visit_entry(&entry, &show, options, tally, &mut buffer, visit),
+                Err(error) => record_error(&error, &show, tally),
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+fn visit_entry(
+    entry: &ignore::DirEntry,
+    show: &dyn Fn(&Path) -> String,
+    options: &WalkOptions,
+    tally: &Tally,
+    buffer: &mut Vec<u8>,
+    visit: &(dyn Fn(Item) + Sync),
+) {
+    let Some(file_type) = entry.file_type() else {
+        return;
+    };
+    if file_type.is_dir() {
+        return;
+    }
+    let path = entry.path();
+    if file_type.is_symlink() {
+        tally.skip(show(path), SkipReason::Symlink);
+        return;
+    }
+    // A FIFO named on the command line (`<(git show …)`) is read; one met
+    // while walking would block the walk, so it is skipped.
+    let named = entry.depth() == 0;
+    if !(file_type.is_file() || named && is_fifo(&file_type)) {
+        tally.skip(show(path), SkipReason::NotAFile);
+        return;
+    }
+    match read_capped(path, options.max_file_size, buffer) {
+        Ok(Some(())) => {}
+        Ok(None) => {
+            let size = entry.metadata().map_or(buffer.len() as u64, |m| m.len());
+            tally.skip(
+                show(path),
+                SkipReason::TooLarge {
+                    size,
+                    limit: options.max_file_size,
+                },
+            );
+            return;
+        }
+        Err(error) => {
+            tally.skip(show(path), SkipReason::Unreadable(error.to_string()));
+            return;
+        }
+    }
+    let display = show(path);
+    match content::text(buffer, options.scan_binary) {
+        Some(text) => {
+            tally.scanned(buffer.len() as u64);
+            visit(Item::whole(&display, &text));
+        }
+        None => tally.skip(display, SkipReason::Binary),
+    }
+}
+
+/// Reads a whole file into `buffer`; `None` if it holds more than `limit` bytes.
+fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<Option<()>> {
+    let file = File::open(path)?;
+    buffer.clear();
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() && meta.len() > limit {
+            return Ok(None);
+        }
+        buffer.reserve(meta.len() as usize + 1);
+    }
+    file.take(limit + 1).read_to_end(buffer)?;
+    Ok((buffer.len() as u64 <= limit).then_some(()))
+}
+
+#[cfg(unix)]
+fn is_fifo(file_type: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file_type.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
+
+/// Walk errors name a path when they can; each becomes a counted skip.
+fn record_error(error: &ignore::Error, show: &dyn Fn(&Path) -> String, tally: &Tally) {
+    let mut path = None;
+    let mut current = error;
+    let reason = loop {
+        match current {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| p.clone());
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err
+            }
+            ignore::Error::Loop { child, .. } => {
+                path.get_or_insert_with(|| child.clone());
+                break SkipReason::SymlinkLoop;
+            }
+            ignore::Error::Io(io) => break SkipReason::Unreadable(io.to_string()),
+            other => break SkipReason::Unreadable(other.to_string()),
+        }
+    };
+    let shown = path.as_deref().map_or_else(|| "<walk>".to_string(), show);
+    tally.skip(shown, reason);
+}

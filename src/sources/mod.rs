@@ -1,0 +1,147 @@
+//! Sources turn targets into items to scan: a path to show and the bytes
+//! under it. They decide what to skip (ignored, binary, too large,
+//! unreadable) and count every skip, so that nothing is skipped silently.
+
+pub mod content;
+pub mod fs;
+pub mod paths;
+pub mod stdin;
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes to scan, and where they come from.
+pub struct Item<'a> {
+    /// The path to show, relative to the scan root, with `/` separators.
+    pub path: &'a str,
+    pub bytes: &'a [u8],
+    /// The line number of the first byte: a chunk of a stream starts mid-way.
+    pub first_line: usize,
+    /// Only matches that start in this range belong to this item; the rest
+    /// of `bytes` is context shared with a neighbouring chunk.
+    pub report: Range<usize>,
+}
+
+impl<'a> Item<'a> {
+    /// A whole file.
+    pub fn whole(path: &'a str, bytes: &'a [u8]) -> Item<'a> {
+        Item {
+            path,
+            bytes,
+            first_line: 1,
+            report: 0..bytes.len(),
+        }
+    }
+}
+
+/// Something a source did not scan, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    Binary,
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    Unreadable(String),
+    SymlinkLoop,
+    /// A symbolic link, not followed without `--follow`.
+    Symlink,
+    /// A FIFO, socket or device found while walking.
+    NotAFile,
+}
+
+impl SkipReason {
+    /// A stable name, used as a key in JSON stats.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge { .. } => "too-large",
+            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::SymlinkLoop => "symlink-loop",
+            SkipReason::Symlink => "symlink",
+            SkipReason::NotAFile => "not-a-file",
+        }
+    }
+
+    /// Whether the user should hear of it as it happens: content that may
+    /// hold a secret was not read.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::TooLarge { .. } | SkipReason::Unreadable(_) | SkipReason::SymlinkLoop
+        )
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Binary => write!(f, "binary"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "larger than --max-file-size ({size} bytes > {limit})")
+            }
+            SkipReason::Unreadable(why) => write!(f, "cannot read: {why}"),
+            SkipReason::SymlinkLoop => write!(f, "symbolic link loop"),
+            SkipReason::Symlink => write!(f, "symbolic link (use --follow to follow)"),
+            SkipReason::NotAFile => write!(f, "not a regular file"),
+        }
+    }
+}
+
+/// What sources read and skipped, shared by every worker thread.
+#[derive(Debug, Default)]
+pub struct Tally {
+    scanned: AtomicU64,
+    bytes: AtomicU64,
+    skipped: Mutex<Vec<Skipped>>,
+}
+
+impl Tally {
+    pub fn scanned(&self, bytes: u64) {
+        self.scanned.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes read of an item counted once by [`Tally::scanned`] (a stream).
+    pub fn more_bytes(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn skip(&self, path: impl Into<String>, reason: SkipReason) {
+        let skipped = Skipped {
+            path: path.into(),
+            reason,
+        };
+        self.skipped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(skipped);
+    }
+
+    pub fn scanned_count(&self) -> u64 {
+        self.scanned.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes_count(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Everything skipped, sorted by path.
+    pub fn skipped(&self) -> Vec<Skipped> {
+        let mut skipped = self
+            .skipped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        skipped
+    }
+}

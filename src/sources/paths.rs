@@ -1,0 +1,125 @@
+//! How paths are shown: relative to the scan root, with `/` separators, so
+//! that output, baselines and SARIF read the same on every machine.
+//!
+//! The scan root is the current directory when every target lies inside it
+//! (`sqscan scan src` shows `src/a.rs`); otherwise a lone directory target
+//! (`sqscan scan /srv/repo` shows `a.rs`); otherwise there is none and paths
+//! are shown absolute.
+
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct ScanRoot {
+    root: Option<PathBuf>,
+}
+
+/// A target as the user gave it, and where it really is.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub given: PathBuf,
+    pub canonical: PathBuf,
+}
+
+impl Target {
+    pub fn new(given: &Path) -> io::Result<Target> {
+        Ok(Target {
+            given: given.to_path_buf(),
+            canonical: given.canonicalize()?,
+        })
+    }
+}
+
+impl ScanRoot {
+    pub fn for_targets(targets: &[Target]) -> io::Result<ScanRoot> {
+        let cwd = std::env::current_dir()?.canonicalize()?;
+        let root = if targets.iter().all(|t| t.canonical.starts_with(&cwd)) {
+            Some(cwd)
+        } else if let [only] = targets
+            && only.canonical.is_dir()
+        {
+            Some(only.canonical.clone())
+        } else {
+            None
+        };
+        Ok(ScanRoot { root })
+    }
+
+    /// A root given outright (a git repository's work tree).
+    pub fn at(root: PathBuf) -> ScanRoot {
+        ScanRoot { root: Some(root) }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// How to show `entry`, a path found under `target`.
+    pub fn display(&self, target: &Target, entry: &Path) -> String {
+        let suffix = entry.strip_prefix(&target.given).unwrap_or(Path::new(""));
+        let absolute = if suffix.as_os_str().is_empty() {
+            target.canonical.clone()
+        } else {
+            target.canonical.join(suffix)
+        };
+        match self
+            .root
+            .as_deref()
+            .and_then(|root| absolute.strip_prefix(root).ok())
+        {
+            Some(relative) => slashed(relative),
+            None => slashed(&absolute),
+        }
+    }
+}
+
+/// A path with `/` between its components, whatever the platform.
+pub fn slashed(path: &Path) -> String {
+    let mut out = String::new();
+    for component in path.components() {
+        match component {
+            Component::RootDir => out.push('/'),
+            Component::CurDir => continue,
+            other => {
+                if !out.is_empty() && !out.ends_with('/') {
+                    out.push('/');
+                }
+                out.push_str(&other.as_os_str().to_string_lossy());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_relative_to_a_lone_directory_target() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        let target = Target::new(dir.path()).unwrap();
+        let root = ScanRoot::at(target.canonical.clone());
+        assert_eq!(
+            root.display(&target, &dir.path().join("a/b/c.env")),
+            "a/b/c.env"
+        );
+    }
+
+    #[test]
+    fn without_a_root_paths_are_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.env");
+        std::fs::write(&file, "x").unwrap();
+        let target = Target::new(&file).unwrap();
+        let root = ScanRoot { root: None };
+        assert_eq!(root.display(&target, &file), slashed(&target.canonical));
+        assert!(root.display(&target, &file).starts_with('/'));
+    }
+
+    #[test]
+    fn slashed_drops_dot_components() {
+        assert_eq!(slashed(Path::new("./a/./b")), "a/b");
+    }
+}
