@@ -1,0 +1,279 @@
+//! The report formats, field by field: JSON, JSON lines and SARIF 2.1.0
+//! (checked against the OASIS schema and the rules GitHub and SonarQube
+//! apply on upload).
+
+mod util;
+
+use serde_json::Value;
+use util::{HEX, SOT, SQB, SQP, Sandbox, json, run};
+
+fn sandbox_with_leaks() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write("conf/app.env", format!("# é\nSONAR_TOKEN={SOT}\n"));
+    sandbox.write(
+        "ci/build.sh",
+        format!("mvn sonar:sonar -Dsonar.login={HEX}\n"),
+    );
+    sandbox.write(
+        "docs/read me.md",
+        format!("![q](https://sonar.acme.internal/api/project_badges/measure?token={SQB})\n"),
+    );
+    sandbox
+}
+
+#[test]
+fn json_document_fields() {
+    let sandbox = sandbox_with_leaks();
+    let (code, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
+    assert_eq!(code, 1);
+    let document = json(&stdout);
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["tool"]["name"], "sqscan");
+    assert_eq!(document["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    let findings = document["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    // Sorted by path.
+    let paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["ci/build.sh", "conf/app.env", "docs/read me.md"]);
+    let sot = &findings[1];
+    let expected = serde_json::json!({
+        "rule": "sonarqube-cloud-scoped-org-token",
+        "rule_name": "SonarQube Cloud Scoped Organization Token",
+        "sonar_key": "S7791",
+        "severity": "critical",
+        "fingerprint": sot["fingerprint"],
+        "secret": "sqco_7kwY…4Kl5",
+        "redacted": true,
+        "encoding": "plain",
+        "path": "conf/app.env",
+        "line": 2,
+        "column": 13,
+        "end_column": 13 + 64,
+        "snippet": "SONAR_TOKEN=sqco_7kwY…4Kl5",
+    });
+    assert_eq!(sot, &expected);
+    assert_eq!(sot["fingerprint"].as_str().unwrap().len(), 32);
+    assert_eq!(findings[2]["severity"], "low");
+    let stats = &document["stats"];
+    assert_eq!(stats["unit"], "files");
+    assert_eq!(stats["scanned"], 3);
+    assert_eq!(stats["findings"], 3);
+    assert!(stats["bytes"].as_u64().unwrap() > 100);
+    assert!(stats["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn fingerprints_ignore_location_and_follow_the_secret() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SQP}\n"));
+    sandbox.write("deep/b.env", format!("\n\n  TOKEN='{SQP}'\n"));
+    sandbox.write("c.env", format!("SONAR_TOKEN={}\n", SQP.replace('a', "b")));
+    let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
+    let document = json(&stdout);
+    let prints: Vec<&str> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        prints[0], prints[2],
+        "a.env and deep/b.env hold the same secret"
+    );
+    assert_ne!(prints[0], prints[1]);
+}
+
+#[test]
+fn jsonl_is_one_finding_per_line() {
+    let sandbox = sandbox_with_leaks();
+    let (code, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "jsonl"]));
+    assert_eq!(code, 1);
+    let lines: Vec<Value> = stdout.lines().map(json).collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|f| f["rule"].is_string() && f["line"].is_u64() && f["fingerprint"].is_string())
+    );
+}
+
+fn sarif_of(sandbox: &Sandbox, args: &[&str]) -> Value {
+    let mut all = vec!["scan", "--format", "sarif"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = run(sandbox.sqscan(&all));
+    assert!(code == 0 || code == 1, "{stderr}");
+    json(&stdout)
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let mut schema = json(include_str!("data/sarif-schema-2.1.0.json"));
+    // The official schema's `language` patterns have a stray `]` that the
+    // draft-07 meta-schema refuses as a regex; escape it (sqscan never sets
+    // `language`, so this changes nothing that is checked).
+    assert_eq!(escape_stray_bracket(&mut schema), 2);
+    let validator = jsonschema::draft7::new(&schema).expect("a valid schema");
+    let sandbox = sandbox_with_leaks();
+    let mut broken = sarif_of(&sandbox, &[]);
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken), "the validator checks");
+    for log in [sarif_of(&sandbox, &[]), sarif_of(&Sandbox::new(), &[])] {
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+fn escape_stray_bracket(value: &mut Value) -> usize {
+    const STRAY: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
+    match value {
+        Value::String(s) if s == STRAY => {
+            *s = STRAY.replace("}]?", "}\\]?");
+            1
+        }
+        Value::Array(items) => items.iter_mut().map(escape_stray_bracket).sum(),
+        Value::Object(map) => map.values_mut().map(escape_stray_bracket).sum(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn sarif_fields_for_github_and_sonarqube() {
+    let sandbox = sandbox_with_leaks();
+    let log = sarif_of(&sandbox, &[]);
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "sqscan");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    assert!(rules.len() >= 6);
+    for rule in rules {
+        for field in ["id", "name"] {
+            assert!(rule[field].is_string(), "{rule}");
+        }
+        assert!(rule["shortDescription"]["text"].is_string(), "{rule}");
+        assert!(rule["fullDescription"]["text"].is_string(), "{rule}");
+        assert!(
+            rule["help"]["text"].is_string() && rule["help"]["markdown"].is_string(),
+            "{rule}"
+        );
+        assert!(
+            rule["helpUri"].as_str().unwrap().starts_with("https://"),
+            "{rule}"
+        );
+        assert!(
+            ["error", "warning", "note"]
+                .contains(&rule["defaultConfiguration"]["level"].as_str().unwrap())
+        );
+        let score: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&score));
+        let tags: Vec<&str> = rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert!(
+            tags.contains(&"security")
+                && tags.contains(&"secret")
+                && tags.contains(&"external/cwe/cwe-798"),
+            "{tags:?}"
+        );
+    }
+    let sot_rule = rules
+        .iter()
+        .find(|r| r["id"] == "sonarqube-cloud-scoped-org-token")
+        .unwrap();
+    assert_eq!(sot_rule["properties"]["security-severity"], "9.8");
+    assert!(
+        sot_rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&"external/sonar/S7791".into())
+    );
+
+    assert!(
+        run["originalUriBaseIds"]["SRCROOT"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:///")
+    );
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let sot = results
+        .iter()
+        .find(|r| r["ruleId"] == "sonarqube-cloud-scoped-org-token")
+        .unwrap();
+    assert_eq!(sot["level"], "error");
+    assert_eq!(
+        rules[sot["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        sot["ruleId"]
+    );
+    let message = sot["message"]["text"].as_str().unwrap();
+    assert!(
+        message.contains("sqco_7kwY…4Kl5") && !message.contains(SOT),
+        "{message}"
+    );
+    let location = &sot["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "conf/app.env");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
+    assert_eq!(location["region"]["startLine"], 2);
+    assert_eq!(location["region"]["startColumn"], 13);
+    assert_eq!(location["region"]["endColumn"], 77);
+    assert_eq!(
+        sot["partialFingerprints"]["sqscanSecret/v1"]
+            .as_str()
+            .unwrap()
+            .len(),
+        32
+    );
+    let badge = results
+        .iter()
+        .find(|r| r["ruleId"] == "sonarqube-server-badge-token")
+        .unwrap();
+    assert_eq!(badge["level"], "note");
+    assert_eq!(
+        badge["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "docs/read%20me.md"
+    );
+}
+
+#[test]
+fn sarif_never_holds_a_secret_even_with_no_redact() {
+    let sandbox = sandbox_with_leaks();
+    let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "sarif", "--no-redact"]));
+    for secret in [SOT, HEX, SQB] {
+        assert!(!stdout.contains(secret), "SARIF holds {secret}");
+    }
+}
+
+#[test]
+fn sarif_columns_count_characters() {
+    let sandbox = Sandbox::new();
+    sandbox.write("x.env", format!("é=1 SONAR_TOKEN={SOT}\n"));
+    let log = sarif_of(&sandbox, &[]);
+    let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"], 17, "é is one character, two bytes");
+    let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
+    assert_eq!(
+        json(&stdout)["findings"][0]["column"],
+        18,
+        "JSON columns count bytes"
+    );
+}

@@ -1,0 +1,88 @@
+//! Shared by the integration tests: a temporary directory to build inputs
+//! in, and the real `sqscan` binary to run on them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// Fake tokens of each kind (random values, never real credentials).
+pub const SOT: &str = "sqco_7kwYwFTY6UeVCDzqOAzRKNNvMNBsf0D57iQ6s0QVHvHkdpgmXmPoLwE4Kl5";
+pub const SOT2: &str = "sqco_zyiit9UFJJAj1SJnntr5pVBzvT7rwPMTCUvpWxgSqAXuwxP1AeN8Q3ZJxUG";
+pub const SQP: &str = "sqp_29b8430691cc5324ca89165999b4c60fdb505a45";
+pub const SQU: &str = "squ_030b2b964743af32c893bff37beb222f9875adaa";
+pub const SQB: &str = "sqb_fca56e7bbdc64e4d8a3a8e8487a4389ecc0ada3f";
+pub const HEX: &str = "6dba1c50884adffa01738a06e8b26034a7e6592d";
+
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Writes a file, creating its directories.
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> &Sandbox {
+        let path = self.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create directories");
+        std::fs::write(&path, contents).expect("write file");
+        self
+    }
+
+    /// `sqscan` with this directory as its working directory.
+    pub fn sqscan(&self, args: &[&str]) -> Command {
+        let mut command = sqscan();
+        command.current_dir(self.path()).args(args);
+        command
+    }
+}
+
+pub fn sqscan() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sqscan"));
+    command.env_remove("NO_COLOR").env("SQSCAN_TEST", "1");
+    command
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+pub fn run(mut command: impl std::borrow::BorrowMut<Command>) -> (i32, String, String) {
+    let output = command.borrow_mut().output().expect("sqscan runs");
+    (
+        output.status.code().expect("an exit code"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The findings of a `--format json` run, as (path, rule, line, secret).
+pub fn findings(document: &serde_json::Value) -> Vec<(String, String, u64, String)> {
+    document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["secret"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
