@@ -15,14 +15,8 @@ fn main() {
     let mut out = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
     for path in files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("UTF-8 rule file name");
-        out.push_str(&format!(
-            "    (\"rules/{name}\", include_str!({:?})),\n",
-            path.display().to_string()
-        ));
+        let name = path.file_name().and_then(|n| n.to_str()).expect("UTF-8 rule file name");
+        out.push_str(&format!("    (\"rules/{name}\", include_str!({:?})),\n", path.display().to_string()));
     }
     out.push_str("];\n");
     let dest = Path::new(&env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_rules.rs");

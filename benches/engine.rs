@@ -11,10 +11,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) as usize
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -23,10 +20,9 @@ impl Lcg {
 }
 
 const WORDS: &[&str] = &[
-    "self", "config", "value", "result", "items", "index", "count", "buffer", "reader", "writer",
-    "token", "sonata", "scanner", "project", "key", "branch", "build", "report", "status",
-    "client", "server", "request", "response", "handler", "error", "options", "settings", "logger",
-    "cache", "entry",
+    "self", "config", "value", "result", "items", "index", "count", "buffer", "reader", "writer", "token", "sonata",
+    "scanner", "project", "key", "branch", "build", "report", "status", "client", "server", "request", "response",
+    "handler", "error", "options", "settings", "logger", "cache", "entry",
 ];
 
 /// Source-like lines without any keyword.
@@ -36,16 +32,9 @@ fn clean_text(rng: &mut Lcg) -> Vec<u8> {
         let (a, b, c) = (rng.pick(WORDS), rng.pick(WORDS), rng.pick(WORDS));
         match rng.next() % 4 {
             0 => out.push_str(&format!("    def {a}_{b}(self, {c}=None):\n")),
-            1 => out.push_str(&format!(
-                "        {a} = {b}.{c}({}, {})\n",
-                rng.next() % 1000,
-                a
-            )),
+            1 => out.push_str(&format!("        {a} = {b}.{c}({}, {})\n", rng.next() % 1000, a)),
             2 => out.push_str(&format!("{a}.{b}.{c}={a}\n")),
-            _ => out.push_str(&format!(
-                "  \"integrity\": \"sha512-{a}{b}{c}{}\",\n",
-                rng.next()
-            )),
+            _ => out.push_str(&format!("  \"integrity\": \"sha512-{a}{b}{c}{}\",\n", rng.next())),
         }
     }
     out.into_bytes()
@@ -57,9 +46,7 @@ fn keyword_dense_text(rng: &mut Lcg) -> Vec<u8> {
     while out.len() < SIZE {
         let a = rng.pick(WORDS);
         match rng.next() % 4 {
-            0 => out.push_str(&format!(
-                "SONAR_TOKEN: ${{{{ secrets.SONAR_TOKEN }}}} # {a}\n"
-            )),
+            0 => out.push_str(&format!("SONAR_TOKEN: ${{{{ secrets.SONAR_TOKEN }}}} # {a}\n")),
             1 => out.push_str(&format!("sonar.projectKey={a}\n")),
             2 => out.push_str(&format!("    squ_{a} = sqp_{a}(sqa_{a})\n")),
             _ => out.push_str(&format!("        {a} = compute({a})\n")),
@@ -71,16 +58,11 @@ fn keyword_dense_text(rng: &mut Lcg) -> Vec<u8> {
 /// One line of minified JavaScript.
 fn minified_line(rng: &mut Lcg) -> Vec<u8> {
     let alphabet = b"abcdefghij(){};=,.";
-    (0..SIZE)
-        .map(|_| alphabet[rng.next() % alphabet.len()])
-        .collect()
+    (0..SIZE).map(|_| alphabet[rng.next() % alphabet.len()]).collect()
 }
 
 fn engine(c: &mut Criterion) {
-    let engine = RuleSet::builtin()
-        .expect("built-in rules")
-        .engine()
-        .expect("engine");
+    let engine = RuleSet::builtin().expect("built-in rules").engine().expect("engine");
     let mut rng = Lcg(1);
     let inputs = [
         ("clean", clean_text(&mut rng)),
@@ -91,9 +73,7 @@ fn engine(c: &mut Criterion) {
     group.sample_size(20);
     for (name, input) in &inputs {
         group.throughput(Throughput::Bytes(input.len() as u64));
-        group.bench_function(*name, |b| {
-            b.iter(|| engine.scan(std::hint::black_box(input)))
-        });
+        group.bench_function(*name, |b| b.iter(|| engine.scan(std::hint::black_box(input))));
     }
     group.finish();
 }

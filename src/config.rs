@@ -50,9 +50,7 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)?;
         let mut config: Config = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             let message = e.message().trim().replace('\n', " ");
             match line {
                 Some(line) => anyhow::anyhow!("line {line}: {message}"),
@@ -75,11 +73,7 @@ mod tests {
     fn a_full_config_loads_and_unknown_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(FILE_NAME);
-        std::fs::write(
-            &file,
-            "honor_nosonar = true\n[allow]\npaths = [\"a/**\"]\n[rules]\npaths = [\"r\"]\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "honor_nosonar = true\n[allow]\npaths = [\"a/**\"]\n[rules]\npaths = [\"r\"]\n").unwrap();
         let config = Config::load(&file).unwrap();
         assert!(config.honor_nosonar);
         assert_eq!(config.allow.paths, ["a/**"]);

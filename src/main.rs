@@ -30,10 +30,7 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = error.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
+            let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
             let message = first.trim().strip_prefix("error: ").unwrap_or(first.trim());
             eprintln!("sqscan: error: {message} (see `sqscan --help`)");
             ExitCode::from(2)
@@ -42,9 +39,7 @@ fn usage_error(error: &clap::Error) -> ExitCode {
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -32,29 +32,16 @@ fn fixtures() -> &'static Path {
 fn every_positive_fixture_yields_exactly_its_findings() {
     let text = std::fs::read_to_string(fixtures().join("positive.toml")).unwrap();
     let expected: Expected = toml::from_str(&text).unwrap();
-    let expected: BTreeSet<_> = expected
-        .finding
-        .into_iter()
-        .map(|f| (f.path, f.rule, f.line, f.secret))
-        .collect();
+    let expected: BTreeSet<_> = expected.finding.into_iter().map(|f| (f.path, f.rule, f.line, f.secret)).collect();
 
     let mut command = sqscan();
-    command.current_dir(fixtures().join("positive")).args([
-        "scan",
-        "--format",
-        "json",
-        "--no-redact",
-        "-q",
-    ]);
+    command.current_dir(fixtures().join("positive")).args(["scan", "--format", "json", "--no-redact", "-q"]);
     let (code, stdout, _) = run(command);
     assert_eq!(code, 1);
     let found: BTreeSet<_> = findings(&json(&stdout)).into_iter().collect();
     let missing: Vec<_> = expected.difference(&found).collect();
     let extra: Vec<_> = found.difference(&expected).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing: {missing:#?}\nextra: {extra:#?}"
-    );
+    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
 }
 
 #[test]
@@ -91,29 +78,18 @@ fn every_context_of_tokens_md_has_a_positive_fixture() {
 #[test]
 fn no_negative_fixture_yields_a_finding() {
     let mut command = sqscan();
-    command.current_dir(fixtures().join("negative")).args([
-        "scan",
-        "--format",
-        "json",
-        "--no-redact",
-        "-q",
-    ]);
+    command.current_dir(fixtures().join("negative")).args(["scan", "--format", "json", "--no-redact", "-q"]);
     let (code, stdout, _) = run(command);
     let document = json(&stdout);
     assert_eq!(findings(&document), vec![], "{stdout}");
     assert_eq!(code, 0);
-    assert!(
-        document["stats"]["scanned"].as_u64().unwrap() >= 15,
-        "{stdout}"
-    );
+    assert!(document["stats"]["scanned"].as_u64().unwrap() >= 15, "{stdout}");
 }
 
 #[test]
 fn the_repository_itself_scans_clean() {
     let mut command = sqscan();
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["scan", ".", "--format", "json", "-q"]);
+    command.current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", ".", "--format", "json", "-q"]);
     let (code, stdout, _) = run(command);
     assert_eq!(findings(&json(&stdout)), vec![], "{stdout}");
     assert_eq!(code, 0);

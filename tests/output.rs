@@ -10,10 +10,7 @@ use util::{HEX, SOT, SQB, SQP, Sandbox, json, run};
 fn sandbox_with_leaks() -> Sandbox {
     let sandbox = Sandbox::new();
     sandbox.write("conf/app.env", format!("# é\nSONAR_TOKEN={SOT}\n"));
-    sandbox.write(
-        "ci/build.sh",
-        format!("mvn sonar:sonar -Dsonar.login={HEX}\n"),
-    );
+    sandbox.write("ci/build.sh", format!("mvn sonar:sonar -Dsonar.login={HEX}\n"));
     sandbox.write(
         "docs/read me.md",
         format!("![q](https://sonar.acme.internal/api/project_badges/measure?token={SQB})\n"),
@@ -33,10 +30,7 @@ fn json_document_fields() {
     let findings = document["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 3);
     // Sorted by path.
-    let paths: Vec<&str> = findings
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths: Vec<&str> = findings.iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["ci/build.sh", "conf/app.env", "docs/read me.md"]);
     let sot = &findings[1];
     let expected = serde_json::json!({
@@ -73,16 +67,9 @@ fn fingerprints_ignore_location_and_follow_the_secret() {
     sandbox.write("c.env", format!("SONAR_TOKEN={}\n", SQP.replace('a', "b")));
     let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
     let document = json(&stdout);
-    let prints: Vec<&str> = document["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["fingerprint"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        prints[0], prints[2],
-        "a.env and deep/b.env hold the same secret"
-    );
+    let prints: Vec<&str> =
+        document["findings"].as_array().unwrap().iter().map(|f| f["fingerprint"].as_str().unwrap()).collect();
+    assert_eq!(prints[0], prints[2], "a.env and deep/b.env hold the same secret");
     assert_ne!(prints[0], prints[1]);
 }
 
@@ -93,11 +80,7 @@ fn jsonl_is_one_finding_per_line() {
     assert_eq!(code, 1);
     let lines: Vec<Value> = stdout.lines().map(json).collect();
     assert_eq!(lines.len(), 3);
-    assert!(
-        lines
-            .iter()
-            .all(|f| f["rule"].is_string() && f["line"].is_u64() && f["fingerprint"].is_string())
-    );
+    assert!(lines.iter().all(|f| f["rule"].is_string() && f["line"].is_u64() && f["fingerprint"].is_string()));
 }
 
 fn sarif_of(sandbox: &Sandbox, args: &[&str]) -> Value {
@@ -121,10 +104,8 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!validator.is_valid(&broken), "the validator checks");
     for log in [sarif_of(&sandbox, &[]), sarif_of(&Sandbox::new(), &[])] {
-        let errors: Vec<String> = validator
-            .iter_errors(&log)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&log).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{errors:#?}");
     }
 }
@@ -151,12 +132,7 @@ fn sarif_fields_for_github_and_sonarqube() {
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "sqscan");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
-    assert!(
-        driver["informationUri"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://")
-    );
+    assert!(driver["informationUri"].as_str().unwrap().starts_with("https://"));
     let rules = driver["rules"].as_array().unwrap();
     assert!(rules.len() >= 6);
     for rule in rules {
@@ -165,93 +141,40 @@ fn sarif_fields_for_github_and_sonarqube() {
         }
         assert!(rule["shortDescription"]["text"].is_string(), "{rule}");
         assert!(rule["fullDescription"]["text"].is_string(), "{rule}");
-        assert!(
-            rule["help"]["text"].is_string() && rule["help"]["markdown"].is_string(),
-            "{rule}"
-        );
-        assert!(
-            rule["helpUri"].as_str().unwrap().starts_with("https://"),
-            "{rule}"
-        );
-        assert!(
-            ["error", "warning", "note"]
-                .contains(&rule["defaultConfiguration"]["level"].as_str().unwrap())
-        );
-        let score: f64 = rule["properties"]["security-severity"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        assert!(rule["help"]["text"].is_string() && rule["help"]["markdown"].is_string(), "{rule}");
+        assert!(rule["helpUri"].as_str().unwrap().starts_with("https://"), "{rule}");
+        assert!(["error", "warning", "note"].contains(&rule["defaultConfiguration"]["level"].as_str().unwrap()));
+        let score: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
         assert!((0.0..=10.0).contains(&score));
-        let tags: Vec<&str> = rule["properties"]["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_str().unwrap())
-            .collect();
+        let tags: Vec<&str> =
+            rule["properties"]["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
         assert!(
-            tags.contains(&"security")
-                && tags.contains(&"secret")
-                && tags.contains(&"external/cwe/cwe-798"),
+            tags.contains(&"security") && tags.contains(&"secret") && tags.contains(&"external/cwe/cwe-798"),
             "{tags:?}"
         );
     }
-    let sot_rule = rules
-        .iter()
-        .find(|r| r["id"] == "sonarqube-cloud-scoped-org-token")
-        .unwrap();
+    let sot_rule = rules.iter().find(|r| r["id"] == "sonarqube-cloud-scoped-org-token").unwrap();
     assert_eq!(sot_rule["properties"]["security-severity"], "9.8");
-    assert!(
-        sot_rule["properties"]["tags"]
-            .as_array()
-            .unwrap()
-            .contains(&"external/sonar/S7791".into())
-    );
+    assert!(sot_rule["properties"]["tags"].as_array().unwrap().contains(&"external/sonar/S7791".into()));
 
-    assert!(
-        run["originalUriBaseIds"]["SRCROOT"]["uri"]
-            .as_str()
-            .unwrap()
-            .starts_with("file:///")
-    );
+    assert!(run["originalUriBaseIds"]["SRCROOT"]["uri"].as_str().unwrap().starts_with("file:///"));
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
-    let sot = results
-        .iter()
-        .find(|r| r["ruleId"] == "sonarqube-cloud-scoped-org-token")
-        .unwrap();
+    let sot = results.iter().find(|r| r["ruleId"] == "sonarqube-cloud-scoped-org-token").unwrap();
     assert_eq!(sot["level"], "error");
-    assert_eq!(
-        rules[sot["ruleIndex"].as_u64().unwrap() as usize]["id"],
-        sot["ruleId"]
-    );
+    assert_eq!(rules[sot["ruleIndex"].as_u64().unwrap() as usize]["id"], sot["ruleId"]);
     let message = sot["message"]["text"].as_str().unwrap();
-    assert!(
-        message.contains("sqco_7kwY…4Kl5") && !message.contains(SOT),
-        "{message}"
-    );
+    assert!(message.contains("sqco_7kwY…4Kl5") && !message.contains(SOT), "{message}");
     let location = &sot["locations"][0]["physicalLocation"];
     assert_eq!(location["artifactLocation"]["uri"], "conf/app.env");
     assert_eq!(location["artifactLocation"]["uriBaseId"], "SRCROOT");
     assert_eq!(location["region"]["startLine"], 2);
     assert_eq!(location["region"]["startColumn"], 13);
     assert_eq!(location["region"]["endColumn"], 77);
-    assert_eq!(
-        sot["partialFingerprints"]["sqscanSecret/v1"]
-            .as_str()
-            .unwrap()
-            .len(),
-        32
-    );
-    let badge = results
-        .iter()
-        .find(|r| r["ruleId"] == "sonarqube-server-badge-token")
-        .unwrap();
+    assert_eq!(sot["partialFingerprints"]["sqscanSecret/v1"].as_str().unwrap().len(), 32);
+    let badge = results.iter().find(|r| r["ruleId"] == "sonarqube-server-badge-token").unwrap();
     assert_eq!(badge["level"], "note");
-    assert_eq!(
-        badge["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "docs/read%20me.md"
-    );
+    assert_eq!(badge["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "docs/read%20me.md");
 }
 
 #[test]
@@ -271,9 +194,5 @@ fn sarif_columns_count_characters() {
     let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
     assert_eq!(region["startColumn"], 17, "é is one character, two bytes");
     let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
-    assert_eq!(
-        json(&stdout)["findings"][0]["column"],
-        18,
-        "JSON columns count bytes"
-    );
+    assert_eq!(json(&stdout)["findings"][0]["column"], 18, "JSON columns count bytes");
 }

@@ -37,12 +37,7 @@ fn rules_list_shows_every_builtin_rule() {
     }
     let (_, stdout, _) = run(sqscan().args(["rules", "list", "--format", "json"]));
     let list = json(&stdout);
-    let sot = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "sonarqube-cloud-scoped-org-token")
-        .unwrap();
+    let sot = list.as_array().unwrap().iter().find(|r| r["id"] == "sonarqube-cloud-scoped-org-token").unwrap();
     assert_eq!(sot["sonar_key"], "S7791");
     assert_eq!(sot["keywords"], serde_json::json!(["sqco_"]));
 }
@@ -51,10 +46,7 @@ fn rules_list_shows_every_builtin_rule() {
 fn rules_test_runs_every_example_and_passes() {
     let (code, stdout, _) = run(sqscan().args(["rules", "test"]));
     assert_eq!(code, 0, "{stdout}");
-    assert!(
-        stdout.lines().last().unwrap().ends_with(" 0 failed"),
-        "{stdout}"
-    );
+    assert!(stdout.lines().last().unwrap().ends_with(" 0 failed"), "{stdout}");
     assert!(stdout.contains("ok    sonarqube-user-token"), "{stdout}");
 }
 
@@ -62,22 +54,15 @@ fn rules_test_runs_every_example_and_passes() {
 fn a_user_rule_finds_its_secrets_from_a_file_or_a_directory() {
     let sandbox = Sandbox::new();
     sandbox.write("rules/acme.toml", ACME_RULE);
-    sandbox.write(
-        "src/deploy.sh",
-        "export ACME_KEY=acmedk_9f8e7d6c5b4a39281706f5e4\n",
-    );
+    sandbox.write("src/deploy.sh", "export ACME_KEY=acmedk_9f8e7d6c5b4a39281706f5e4\n");
     for rules in ["rules/acme.toml", "rules"] {
-        let (code, stdout, _) =
-            run(sandbox.sqscan(&["scan", "src", "--rules", rules, "--format", "json"]));
+        let (code, stdout, _) = run(sandbox.sqscan(&["scan", "src", "--rules", rules, "--format", "json"]));
         assert_eq!(code, 1, "{stdout}");
         assert_eq!(json(&stdout)["findings"][0]["rule"], "acme-deploy-key");
     }
     let (code, stdout, _) = run(sandbox.sqscan(&["rules", "test", "--rules", "rules"]));
     assert_eq!(code, 0, "{stdout}");
-    assert!(
-        stdout.contains("ok    acme-deploy-key (1 examples, 1 counterexamples)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("ok    acme-deploy-key (1 examples, 1 counterexamples)"), "{stdout}");
 }
 
 #[test]
@@ -85,10 +70,8 @@ fn a_failing_example_fails_rules_test_and_names_it() {
     let sandbox = Sandbox::new();
     sandbox.write(
         "bad.toml",
-        ACME_RULE.replace(
-            "secret = \"acmedk_0a1b2c3d4e5f60718293a4b5\"",
-            "secret = \"acmedk_ffffffffffffffffffffffff\"",
-        ),
+        ACME_RULE
+            .replace("secret = \"acmedk_0a1b2c3d4e5f60718293a4b5\"", "secret = \"acmedk_ffffffffffffffffffffffff\""),
     );
     let (code, stdout, _) = run(sandbox.sqscan(&["rules", "test", "--rules", "bad.toml"]));
     assert_eq!(code, 1);
@@ -100,34 +83,16 @@ fn a_failing_example_fails_rules_test_and_names_it() {
 fn invalid_rule_files_are_refused_with_file_rule_and_reason() {
     let sandbox = Sandbox::new();
     for (text, needle) in [
-        (
-            ACME_RULE.replace("pattern =", "patern ="),
-            "unknown field `patern`",
-        ),
-        (
-            ACME_RULE.replace("{24})", "{24}"),
-            "rule `acme-deploy-key`: pattern 1: unclosed group",
-        ),
-        (
-            ACME_RULE.replace("(acmedk_[0-9a-f]{24})", "acmedk_[0-9a-f]{24}"),
-            "needs exactly one capture group",
-        ),
-        (
-            ACME_RULE.replace("acme-deploy-key", "sonarqube-user-token"),
-            "the id is already defined in rules/",
-        ),
-        (
-            ACME_RULE.replace("severity = \"high\"", "severity = \"dire\""),
-            "unknown variant `dire`",
-        ),
+        (ACME_RULE.replace("pattern =", "patern ="), "unknown field `patern`"),
+        (ACME_RULE.replace("{24})", "{24}"), "rule `acme-deploy-key`: pattern 1: unclosed group"),
+        (ACME_RULE.replace("(acmedk_[0-9a-f]{24})", "acmedk_[0-9a-f]{24}"), "needs exactly one capture group"),
+        (ACME_RULE.replace("acme-deploy-key", "sonarqube-user-token"), "the id is already defined in rules/"),
+        (ACME_RULE.replace("severity = \"high\"", "severity = \"dire\""), "unknown variant `dire`"),
     ] {
         sandbox.write("rule.toml", &text);
         let (code, _, stderr) = run(sandbox.sqscan(&["rules", "list", "--rules", "rule.toml"]));
         assert_eq!(code, 2, "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(
-            stderr.contains("rule.toml") && stderr.contains(needle),
-            "{needle}: {stderr}"
-        );
+        assert!(stderr.contains("rule.toml") && stderr.contains(needle), "{needle}: {stderr}");
     }
 }

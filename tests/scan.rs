@@ -36,10 +36,8 @@ fn a_clean_tree_exits_0_and_a_leak_exits_1() {
 #[test]
 fn exit_code_can_be_chosen_and_notes_do_not_fail() {
     let sandbox = Sandbox::new();
-    sandbox.write(
-        "README.md",
-        format!("![badge](https://sonar.acme.internal/api/project_badges/measure?token={SQB})\n"),
-    );
+    sandbox
+        .write("README.md", format!("![badge](https://sonar.acme.internal/api/project_badges/measure?token={SQB})\n"));
     let (code, document, _) = scan_json(&sandbox, &[]);
     assert_eq!(code, 0, "a badge token is a note");
     assert_eq!(findings(&document).len(), 1);
@@ -53,14 +51,8 @@ fn exit_code_can_be_chosen_and_notes_do_not_fail() {
 fn hidden_files_are_scanned_and_dot_git_never_is() {
     let sandbox = Sandbox::new();
     sandbox.write(".env", format!("SONAR_TOKEN={SOT}\n"));
-    sandbox.write(
-        ".github/workflows/ci.yml",
-        format!("env:\n  SONAR_TOKEN: {HEX}\n"),
-    );
-    sandbox.write(
-        ".git/config",
-        format!("[remote]\n  url = https://{HEX}@sonarcloud.io/x\n"),
-    );
+    sandbox.write(".github/workflows/ci.yml", format!("env:\n  SONAR_TOKEN: {HEX}\n"));
+    sandbox.write(".git/config", format!("[remote]\n  url = https://{HEX}@sonarcloud.io/x\n"));
     let (_, document, _) = scan_json(&sandbox, &[]);
     assert_eq!(paths(&document), [".env", ".github/workflows/ci.yml"]);
 
@@ -80,10 +72,7 @@ fn ignore_files_are_honoured_unless_told_otherwise() {
     let (_, document, _) = scan_json(&sandbox, &[]);
     assert_eq!(paths(&document), ["src/app.env"]);
     let (_, document, _) = scan_json(&sandbox, &["--no-ignore"]);
-    assert_eq!(
-        paths(&document),
-        ["build/out.env", "src/app.env", "vendor/lib.env"]
-    );
+    assert_eq!(paths(&document), ["build/out.env", "src/app.env", "vendor/lib.env"]);
 }
 
 #[test]
@@ -106,19 +95,13 @@ fn binary_files_are_skipped_and_counted_unless_asked_for() {
 #[test]
 fn files_over_the_size_cap_are_skipped_with_a_warning_and_the_rest_is_reported() {
     let sandbox = Sandbox::new();
-    sandbox.write(
-        "big.log",
-        format!("{}\nSONAR_TOKEN={SOT}\n", "x".repeat(4096)),
-    );
+    sandbox.write("big.log", format!("{}\nSONAR_TOKEN={SOT}\n", "x".repeat(4096)));
     sandbox.write("small.env", format!("SONAR_TOKEN={SOT2}\n"));
     let (code, document, stderr) = scan_json(&sandbox, &["--max-file-size", "1K"]);
     assert_eq!(code, 1);
     assert_eq!(paths(&document), ["small.env"]);
     assert_eq!(document["stats"]["skipped"]["too-large"], 1);
-    assert!(
-        stderr.contains("warning: skipped big.log: larger than --max-file-size"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("warning: skipped big.log: larger than --max-file-size"), "{stderr}");
 }
 
 #[cfg(unix)]
@@ -164,10 +147,7 @@ fn stdin_is_scanned_as_a_stream_with_exact_lines_across_chunks() {
     assert_eq!(code, 1);
     let document = json(&stdout);
     let lines: Vec<u64> = findings(&document).iter().map(|f| f.2).collect();
-    assert_eq!(
-        lines,
-        token_lines.iter().map(|&n| n as u64).collect::<Vec<_>>()
-    );
+    assert_eq!(lines, token_lines.iter().map(|&n| n as u64).collect::<Vec<_>>());
     assert!(findings(&document).iter().all(|f| f.0 == "<stdin>"));
     assert_eq!(document["stats"]["bytes"], bytes);
 }
@@ -180,33 +160,19 @@ fn utf16_files_are_decoded_and_found() {
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     sandbox.write("env.cmd", bytes);
     let (_, document, _) = scan_json(&sandbox, &[]);
-    assert_eq!(
-        findings(&document),
-        [(
-            "env.cmd".into(),
-            "sonarqube-server-user-token".into(),
-            2,
-            SQU.into()
-        )]
-    );
+    assert_eq!(findings(&document), [("env.cmd".into(), "sonarqube-server-user-token".into(), 2, SQU.into())]);
 }
 
 #[test]
 fn secrets_are_redacted_everywhere_by_default() {
     let sandbox = Sandbox::new();
     sandbox.write("a.env", format!("SONAR_TOKEN={SOT}\nsonar.login={HEX}\n"));
-    sandbox.write(
-        "k8s.yaml",
-        format!("data:\n  SONAR_TOKEN: {}\n", base64_of(SQP)),
-    );
+    sandbox.write("k8s.yaml", format!("data:\n  SONAR_TOKEN: {}\n", base64_of(SQP)));
     for format in ["human", "json", "jsonl", "sarif"] {
         let (code, stdout, stderr) = run(sandbox.sqscan(&["scan", "--format", format]));
         assert_eq!(code, 1);
         for secret in [SOT, HEX, SQP, &base64_of(SQP)] {
-            assert!(
-                !stdout.contains(secret) && !stderr.contains(secret),
-                "{format} shows {secret}:\n{stdout}"
-            );
+            assert!(!stdout.contains(secret) && !stderr.contains(secret), "{format} shows {secret}:\n{stdout}");
         }
         assert!(stdout.contains("sqco_7kwY…4Kl5"), "{format}: {stdout}");
     }
@@ -226,56 +192,29 @@ fn bad_input_is_one_line_and_exit_2() {
     sandbox.write("bad-config.toml", "[allow]\npath = []\n");
     sandbox.write("bad-baseline.json", "{\"version\": 1}");
     for (args, needle) in [
-        (
-            vec!["scan", "--frobnicate"],
-            "unexpected argument '--frobnicate'",
-        ),
+        (vec!["scan", "--frobnicate"], "unexpected argument '--frobnicate'"),
         (vec!["scan", "--format", "xml"], "invalid value 'xml'"),
-        (
-            vec!["scan", "nowhere"],
-            "nowhere: No such file or directory",
-        ),
-        (
-            vec!["scan", "--rules", "bad-rules.toml"],
-            "bad-rules.toml: line 3: unknown field `patern`",
-        ),
-        (
-            vec!["scan", "--rules", "missing.toml"],
-            "missing.toml: cannot read",
-        ),
-        (
-            vec!["scan", "--config", "bad-config.toml"],
-            "bad-config.toml: line 2: unknown field `path`",
-        ),
-        (
-            vec!["scan", "--baseline", "bad-baseline.json"],
-            "bad-baseline.json",
-        ),
+        (vec!["scan", "nowhere"], "nowhere: No such file or directory"),
+        (vec!["scan", "--rules", "bad-rules.toml"], "bad-rules.toml: line 3: unknown field `patern`"),
+        (vec!["scan", "--rules", "missing.toml"], "missing.toml: cannot read"),
+        (vec!["scan", "--config", "bad-config.toml"], "bad-config.toml: line 2: unknown field `path`"),
+        (vec!["scan", "--baseline", "bad-baseline.json"], "bad-baseline.json"),
         (vec!["scan", "--max-file-size", "lots"], "not a size"),
-        (
-            vec!["scan", "-o", "no/such/dir/out.json"],
-            "creating no/such/dir/out.json",
-        ),
-        (vec!["git"], "unrecognized subcommand"),
+        (vec!["scan", "-o", "no/such/dir/out.json"], "creating no/such/dir/out.json"),
+        (vec!["gti"], "unrecognized subcommand"),
     ] {
         let (code, stdout, stderr) = run(sandbox.sqscan(&args));
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stdout.is_empty(), "{args:?}: {stdout}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(
-            stderr.starts_with("sqscan: error: ") && stderr.contains(needle),
-            "{args:?}: {stderr}"
-        );
+        assert!(stderr.starts_with("sqscan: error: ") && stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
 
 #[test]
 fn allow_comments_suppress_and_are_counted() {
     let sandbox = Sandbox::new();
-    sandbox.write(
-        "app.properties",
-        format!("sonar.token={SQP} # sqscan:allow\nsonar.login={HEX} // NOSONAR\n"),
-    );
+    sandbox.write("app.properties", format!("sonar.token={SQP} # sqscan:allow\nsonar.login={HEX} // NOSONAR\n"));
     let (code, document, _) = scan_json(&sandbox, &[]);
     assert_eq!(code, 1, "NOSONAR alone does not hide a token");
     assert_eq!(findings(&document).len(), 1);
@@ -285,10 +224,7 @@ fn allow_comments_suppress_and_are_counted() {
     let (code, document, stderr) = scan_json(&sandbox, &[]);
     assert_eq!(code, 0);
     assert_eq!(document["stats"]["suppressed"]["inline-comment"], 2);
-    assert!(
-        stderr.contains("2 suppressed (inline-comment 2)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("2 suppressed (inline-comment 2)"), "{stderr}");
 }
 
 #[test]
@@ -313,11 +249,7 @@ fn config_allow_lists_suppress_by_path_fingerprint_and_regex() {
     assert_eq!(code, 0, "{document}");
     let suppressed = &document["stats"]["suppressed"];
     assert_eq!(
-        (
-            &suppressed["allowed-path"],
-            &suppressed["allowed-secret"],
-            &suppressed["allowed-regex"]
-        ),
+        (&suppressed["allowed-path"], &suppressed["allowed-secret"], &suppressed["allowed-regex"]),
         (&1.into(), &1.into(), &1.into())
     );
 }
@@ -334,10 +266,7 @@ fn a_baseline_suppresses_known_findings_and_new_occurrences_still_fail() {
     assert_eq!(baseline["findings"].as_array().unwrap().len(), 2);
     assert_eq!(baseline["findings"][0]["path"], "src/a.env");
     for forbidden in [SOT, HEX, "\"line\"", "time"] {
-        assert!(
-            !text.contains(forbidden),
-            "baseline holds {forbidden}: {text}"
-        );
+        assert!(!text.contains(forbidden), "baseline holds {forbidden}: {text}");
     }
 
     let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--baseline", "baseline.json"]));
@@ -348,13 +277,9 @@ fn a_baseline_suppresses_known_findings_and_new_occurrences_still_fail() {
     // a new file is a new occurrence.
     sandbox.write("src/a.env", format!("x=1\ny=2\n\nSONAR_TOKEN={SOT}\n"));
     let (_, _, _) = run(sandbox.sqscan(&["baseline", "-o", "again.json"]));
-    assert_eq!(
-        std::fs::read_to_string(sandbox.join("again.json")).unwrap(),
-        text
-    );
+    assert_eq!(std::fs::read_to_string(sandbox.join("again.json")).unwrap(), text);
     sandbox.write("deploy/new.env", format!("SONAR_TOKEN={SOT}\n"));
-    let (code, stdout, _) =
-        run(sandbox.sqscan(&["scan", "--baseline", "baseline.json", "--format", "json"]));
+    let (code, stdout, _) = run(sandbox.sqscan(&["scan", "--baseline", "baseline.json", "--format", "json"]));
     assert_eq!(code, 1);
     assert_eq!(paths(&json(&stdout)), ["deploy/new.env"]);
 }
@@ -371,8 +296,7 @@ fn paths_are_shown_relative_to_the_scan_root() {
     // A directory outside the working directory is its own root.
     let elsewhere = Sandbox::new();
     let target = sandbox.join("repo");
-    let mut command =
-        elsewhere.sqscan(&["scan", target.to_str().unwrap(), "--format", "json", "-q"]);
+    let mut command = elsewhere.sqscan(&["scan", target.to_str().unwrap(), "--format", "json", "-q"]);
     command.current_dir(elsewhere.path());
     let (_, stdout, _) = run(command);
     assert_eq!(paths(&json(&stdout)), ["conf/app.env"]);
@@ -383,10 +307,7 @@ fn one_thread_or_many_find_the_same() {
     let sandbox = Sandbox::new();
     for i in 0..200 {
         let token = if i % 50 == 0 { SOT } else { "none" };
-        sandbox.write(
-            &format!("d{}/f{i}.env", i % 7),
-            format!("SONAR_TOKEN={token}\n"),
-        );
+        sandbox.write(&format!("d{}/f{i}.env", i % 7), format!("SONAR_TOKEN={token}\n"));
     }
     let (_, one, _) = scan_json(&sandbox, &["-j", "1"]);
     let (_, many, _) = scan_json(&sandbox, &["-j", "4"]);
@@ -400,23 +321,11 @@ fn one_thread_or_many_find_the_same() {
 fn a_closed_pipe_ends_quietly_with_exit_0() {
     let sandbox = Sandbox::new();
     for i in 0..300 {
-        sandbox.write(
-            &format!("f{i}.env"),
-            format!("SONAR_TOKEN={SOT}\nT={SQP}\n"),
-        );
+        sandbox.write(&format!("f{i}.env"), format!("SONAR_TOKEN={SOT}\nT={SQP}\n"));
     }
     let binary = env!("CARGO_BIN_EXE_sqscan");
-    let script =
-        format!("'{binary}' scan --format jsonl | head -n 1 >/dev/null; echo ${{PIPESTATUS[0]}}");
-    let output = std::process::Command::new("bash")
-        .args(["-c", &script])
-        .current_dir(sandbox.path())
-        .output()
-        .unwrap();
+    let script = format!("'{binary}' scan --format jsonl | head -n 1 >/dev/null; echo ${{PIPESTATUS[0]}}");
+    let output = std::process::Command::new("bash").args(["-c", &script]).current_dir(sandbox.path()).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "0");
-    assert!(
-        !String::from_utf8_lossy(&output.stderr).contains("error"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("error"), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -22,6 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (a working tree); `-` reads standard input
     Scan(ScanArgs),
+    /// Scan a git history: every blob reachable from any ref, or what a range of commits added
+    Git(GitArgs),
+    /// Scan the changes staged for commit (pre-commit): only the lines they add
+    Staged(StagedArgs),
     /// Write the current findings as a baseline file (takes the options of `scan`)
     Baseline(ScanArgs),
     /// List the rules, or run every rule's examples through the engine
@@ -35,6 +39,38 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub walk: WalkArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository: its work tree, any directory in it, or a bare repository [default: .]
+    pub repo: Option<PathBuf>,
+    /// Every ref: branches, tags, remotes, the stash (the default)
+    #[arg(long, conflicts_with_all = ["range", "since_commit"])]
+    pub all: bool,
+    /// Only what the commits in A..B added (a pull request: origin/main..HEAD)
+    #[arg(long, value_name = "A..B", conflicts_with = "since_commit")]
+    pub range: Option<String>,
+    /// Shorthand for --range SHA..HEAD
+    #[arg(long, value_name = "SHA")]
+    pub since_commit: Option<String>,
+    /// Scan binary blobs too (skipped and counted by default)
+    #[arg(long)]
+    pub binary: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository [default: .]; or files, which are then scanned whole
+    /// (what `pre-commit` passes)
+    pub paths: Vec<PathBuf>,
+    /// Scan binary files too (skipped and counted by default)
+    #[arg(long)]
+    pub binary: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -125,6 +161,8 @@ pub enum FormatArg {
     Json,
     Jsonl,
     Sarif,
+    /// A baseline file of the findings (what `sqscan baseline` writes)
+    Baseline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,13 +181,9 @@ pub enum When {
 /// `50MiB`, `50M`, `2G`, `1024`: sizes in bytes, suffixes binary.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("not a size: {text:?} (try 50MiB)"))?;
+    let number: u64 = number.parse().map_err(|_| format!("not a size: {text:?} (try 50MiB)"))?;
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
@@ -157,9 +191,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 30,
         _ => return Err(format!("unknown size unit {unit:?} (use K, M or G)")),
     };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("size too large: {text:?}"))
+    number.checked_mul(1 << shift).ok_or_else(|| format!("size too large: {text:?}"))
 }
 
 #[cfg(test)]

@@ -11,19 +11,23 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 pub use args::Cli;
-use args::{Command, RulesArgs, RulesCommand, RulesFormat, ScanArgs};
+use args::{Command, GitArgs, RulesArgs, RulesCommand, RulesFormat, ScanArgs, StagedArgs};
 use settings::Settings;
 
-use crate::report::{self, Format, summary_line};
+use crate::report::{self, Format, human_bytes, progress, summary_line};
 use crate::rules::{RuleSet, test_examples};
-use crate::scan::{self, Outcome, Scanner};
+use crate::scan::git::GitOptions;
+use crate::scan::{self, Emit, Outcome, Scanner};
 use crate::sources::fs::{self as walk, WalkOptions};
+use crate::sources::git as repository;
 use crate::sources::paths::{ScanRoot, Target};
 use crate::sources::{Tally, stdin};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan_files(&args, None),
+        Command::Git(args) => scan_git(&args),
+        Command::Staged(args) => scan_staged(&args),
         Command::Baseline(args) => scan_files(&args, Some(Format::Baseline)),
         Command::Rules(RulesCommand::List(args)) => list_rules(&args),
         Command::Rules(RulesCommand::Test(args)) => test_rules(&args),
@@ -32,11 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `sqscan scan` and `sqscan baseline`.
 fn scan_files(args: &ScanArgs, format: Option<Format>) -> anyhow::Result<ExitCode> {
-    let given = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let given = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let read_stdin = given.iter().any(|p| p == Path::new("-"));
     let mut targets = Vec::new();
     for path in given.iter().filter(|p| *p != Path::new("-")) {
@@ -56,47 +56,125 @@ fn scan_files(args: &ScanArgs, format: Option<Format>) -> anyhow::Result<ExitCod
         scan_binary: args.walk.binary,
         threads: settings.threads,
     };
-    let out = settings.open_output()?;
+    run_files(&settings, &targets, &root, &options, read_stdin)
+}
+
+/// Scans files and directories (and stdin) and reports.
+fn run_files(
+    settings: &Settings,
+    targets: &[Target],
+    root: &ScanRoot,
+    options: &WalkOptions,
+    read_stdin: bool,
+) -> anyhow::Result<ExitCode> {
     let scanner = Scanner::new(&settings.rules, &settings.suppressor)?;
     let tally = Tally::default();
-    let reporter = report::reporter(
-        settings.format,
-        out,
-        settings.report_context(root.path().map(Path::to_path_buf)),
-    );
     let source = |visit: &(dyn Fn(crate::sources::Item) + Sync)| -> anyhow::Result<()> {
-        walk::walk(&targets, &root, &options, &tally, visit);
+        walk::walk(targets, root, options, &tally, visit);
         if read_stdin {
-            stdin::read(
-                &mut io::stdin().lock() as &mut dyn Read,
-                options.max_file_size,
-                options.scan_binary,
-                &tally,
-                visit,
-            )
-            .context("reading standard input")?;
+            let mut input = io::stdin().lock();
+            stdin::read(&mut input as &mut dyn Read, options.max_file_size, options.scan_binary, &tally, visit)
+                .context("reading standard input")?;
         }
         Ok(())
     };
-    let outcome = scan::run(&scanner, &tally, "files", source, reporter)?;
-    Ok(finish(&settings, &outcome))
+    let root = root.path().map(Path::to_path_buf);
+    report_run(settings, &scanner, &tally, "files", root, scan::items(&scanner, source))
+}
+
+/// `sqscan git`: a whole history, or a range of it.
+fn scan_git(args: &GitArgs) -> anyhow::Result<ExitCode> {
+    let repo = repository::open(args.repo.as_deref().unwrap_or(Path::new(".")))?;
+    let root = repository::root(&repo);
+    let settings = Settings::new(&args.common, &root, None)?;
+    let options = git_options(&settings, &repo, args.binary);
+    let range = match (&args.range, &args.since_commit) {
+        (Some(range), _) => Some(range.clone()),
+        (None, Some(since)) => Some(format!("{since}..HEAD")),
+        (None, None) => None,
+    };
+    if let Some(spec) = &range {
+        // Resolved now too, so that a bad range fails before any output.
+        repository::resolve_range(&repo, spec)?;
+    }
+    let scanner = Scanner::new(&settings.rules, &settings.suppressor)?;
+    let tally = Tally::default();
+    let produce = |emit: Emit| match &range {
+        Some(spec) => scan::git::range(&scanner, &options, spec, &tally, emit),
+        None => scan::git::history(&scanner, &options, &tally, emit),
+    };
+    report_run(&settings, &scanner, &tally, "blobs", Some(root), produce)
+}
+
+/// `sqscan staged`: the index against HEAD; or, given files, those files whole.
+fn scan_staged(args: &StagedArgs) -> anyhow::Result<ExitCode> {
+    let (repo_path, files): (&Path, &[PathBuf]) = match args.paths.as_slice() {
+        [] => (Path::new("."), &[]),
+        [only] if only.is_dir() => (only.as_path(), &[]),
+        files => (Path::new("."), files),
+    };
+    let repo = repository::open(repo_path)?;
+    let root = repository::root(&repo);
+    let settings = Settings::new(&args.common, &root, None)?;
+    if !files.is_empty() {
+        let targets = files
+            .iter()
+            .map(|f| Target::new(f).with_context(|| f.display().to_string()))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let scan_root = ScanRoot::at(root.canonicalize().unwrap_or(root));
+        let options = WalkOptions {
+            honor_ignore_files: false,
+            skip_hidden: false,
+            follow_links: false,
+            max_file_size: settings.max_file_size,
+            scan_binary: args.binary,
+            threads: settings.threads,
+        };
+        return run_files(&settings, &targets, &scan_root, &options, false);
+    }
+    let options = git_options(&settings, &repo, args.binary);
+    let scanner = Scanner::new(&settings.rules, &settings.suppressor)?;
+    let tally = Tally::default();
+    let produce = |emit: Emit| scan::git::staged(&scanner, &options, &tally, emit);
+    report_run(&settings, &scanner, &tally, "files", Some(root), produce)
+}
+
+fn git_options(settings: &Settings, repo: &git2::Repository, scan_binary: bool) -> GitOptions {
+    GitOptions {
+        git_dir: repo.path().to_path_buf(),
+        threads: settings.threads,
+        max_file_size: settings.max_file_size,
+        scan_binary,
+    }
+}
+
+/// Runs a producer through the reporter, with progress, then finishes.
+fn report_run(
+    settings: &Settings,
+    scanner: &Scanner,
+    tally: &Tally,
+    unit: &'static str,
+    root: Option<PathBuf>,
+    produce: impl FnOnce(Emit) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<ExitCode> {
+    let out = settings.open_output()?;
+    let reporter = report::reporter(settings.format, out, settings.report_context(root));
+    let status = || {
+        let scanned = tally.scanned_count();
+        let queued = tally.queued_count().max(scanned);
+        format!("{scanned}/{queued} {unit} scanned, {}", human_bytes(tally.bytes_count()))
+    };
+    let outcome =
+        progress::while_running(settings.progress, status, || scan::run(scanner, tally, unit, produce, reporter))?;
+    Ok(finish(settings, &outcome))
 }
 
 /// Warnings and the summary on stderr; the exit code.
 fn finish(settings: &Settings, outcome: &Outcome) -> ExitCode {
     if !settings.quiet {
         let mut err = io::stderr().lock();
-        for skipped in outcome
-            .summary
-            .skipped
-            .iter()
-            .filter(|s| s.reason.is_warning())
-        {
-            let _ = writeln!(
-                err,
-                "sqscan: warning: skipped {}: {}",
-                skipped.path, skipped.reason
-            );
+        for skipped in outcome.summary.skipped.iter().filter(|s| s.reason.is_warning()) {
+            let _ = writeln!(err, "sqscan: warning: skipped {}: {}", skipped.path, skipped.reason);
         }
         let _ = writeln!(err, "sqscan: {}", summary_line(&outcome.summary));
     }
@@ -133,20 +211,10 @@ fn list_rules(args: &RulesArgs) -> anyhow::Result<ExitCode> {
         }
         RulesFormat::Human => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(2);
-            writeln!(
-                out,
-                "{:width$}  {:5}  {:8}  NAME",
-                "ID", "SONAR", "SEVERITY"
-            )?;
+            writeln!(out, "{:width$}  {:5}  {:8}  NAME", "ID", "SONAR", "SEVERITY")?;
             for r in rules.rules() {
                 let key = r.sonar_key.as_deref().unwrap_or("-");
-                writeln!(
-                    out,
-                    "{:width$}  {key:5}  {:8}  {}",
-                    r.id,
-                    r.severity.as_str(),
-                    r.name
-                )?;
+                writeln!(out, "{:width$}  {key:5}  {:8}  {}", r.id, r.severity.as_str(), r.name)?;
             }
         }
     }
@@ -182,9 +250,5 @@ fn test_rules(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     }
     writeln!(out, "{passed} passed, {failed} failed")?;
     out.flush()?;
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

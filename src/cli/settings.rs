@@ -18,6 +18,7 @@ pub struct Settings {
     pub output: Option<PathBuf>,
     pub redact: bool,
     pub color: bool,
+    pub progress: bool,
     pub quiet: bool,
     pub exit_code: u8,
     pub threads: usize,
@@ -29,33 +30,24 @@ pub struct Settings {
 impl Settings {
     /// `config_dir` is where `.sqscan.toml` is looked for by default;
     /// `format` overrides `--format` (the `baseline` command).
-    pub fn new(
-        args: &CommonArgs,
-        config_dir: &Path,
-        format: Option<Format>,
-    ) -> anyhow::Result<Settings> {
+    pub fn new(args: &CommonArgs, config_dir: &Path, format: Option<Format>) -> anyhow::Result<Settings> {
         let config_file = match &args.config {
             Some(path) => Some(path.clone()),
             None => Some(config_dir.join(config::FILE_NAME)).filter(|p| p.is_file()),
         };
         let config = match &config_file {
-            Some(path) => {
-                Config::load(path).with_context(|| format!("reading config {}", path.display()))?
-            }
+            Some(path) => Config::load(path).with_context(|| format!("reading config {}", path.display()))?,
             None => Config::default(),
         };
         let mut rule_paths = config.rules.paths.clone();
         rule_paths.extend(args.rules.iter().cloned());
         let rules = RuleSet::load(&rule_paths).context("loading rules")?;
         let baseline = match &args.baseline {
-            Some(path) => Some(
-                Baseline::load(path)
-                    .with_context(|| format!("reading baseline {}", path.display()))?,
-            ),
+            Some(path) => Some(Baseline::load(path).with_context(|| format!("reading baseline {}", path.display()))?),
             None => None,
         };
-        let suppressor = Suppressor::new(&config.allow, config.honor_nosonar, baseline)
-            .with_context(|| match &config_file {
+        let suppressor =
+            Suppressor::new(&config.allow, config.honor_nosonar, baseline).with_context(|| match &config_file {
                 Some(path) => format!("reading config {}", path.display()),
                 None => "config".to_string(),
             })?;
@@ -64,6 +56,7 @@ impl Settings {
             FormatArg::Json => Format::Json,
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Sarif => Format::Sarif,
+            FormatArg::Baseline => Format::Baseline,
         });
         let to_terminal = args.output.is_none() && io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -80,6 +73,11 @@ impl Settings {
                 When::Never => false,
                 When::Auto => to_terminal && !no_color,
             },
+            progress: match args.progress {
+                When::Always => true,
+                When::Never => false,
+                When::Auto => io::stderr().is_terminal() && !args.quiet,
+            },
             quiet: args.quiet,
             exit_code: args.exit_code,
             threads,
@@ -94,8 +92,7 @@ impl Settings {
     pub fn open_output(&self) -> anyhow::Result<Box<dyn Write>> {
         Ok(match &self.output {
             Some(path) => {
-                let file = std::fs::File::create(path)
-                    .with_context(|| format!("creating {}", path.display()))?;
+                let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
                 Box::new(io::BufWriter::new(file))
             }
             None => Box::new(io::BufWriter::new(io::stdout().lock())),
@@ -103,11 +100,6 @@ impl Settings {
     }
 
     pub fn report_context(&self, root: Option<PathBuf>) -> ReportContext<'_> {
-        ReportContext {
-            rules: &self.rules,
-            redact: self.redact,
-            root,
-            color: self.color,
-        }
+        ReportContext { rules: &self.rules, redact: self.redact, root, color: self.color }
     }
 }

@@ -24,16 +24,8 @@ pub(crate) fn shannon_entropy(bytes: &[u8]) -> f64 {
 /// Words that real tokens do not contain but examples do. Only words of six
 /// letters or more: a random 59-char base62 body contains a given six-letter
 /// word (any case) with odds below one in ten million.
-const STOP_WORDS: &[&[u8]] = &[
-    b"example",
-    b"sample",
-    b"placeholder",
-    b"changeme",
-    b"redacted",
-    b"yourtoken",
-    b"notreal",
-    b"secret",
-];
+const STOP_WORDS: &[&[u8]] =
+    &[b"example", b"sample", b"placeholder", b"changeme", b"redacted", b"yourtoken", b"notreal", b"secret"];
 
 /// Runs of this many equal or consecutive characters (`xxxxxxxx`, `01234567`,
 /// `abcdefgh`) mark a made-up value; in 40 random hex digits such a run turns
@@ -47,9 +39,7 @@ pub(crate) fn looks_like_placeholder(body: &[u8]) -> bool {
         || has_run(&lower, |a, b| a.wrapping_add(1) == b)
         || has_run(&lower, |a, b| b.wrapping_add(1) == a)
         || is_periodic(&lower)
-        || STOP_WORDS
-            .iter()
-            .any(|w| lower.windows(w.len()).any(|win| win == *w))
+        || STOP_WORDS.iter().any(|w| lower.windows(w.len()).any(|win| win == *w))
 }
 
 fn has_run(bytes: &[u8], step: impl Fn(u8, u8) -> bool) -> bool {

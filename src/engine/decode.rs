@@ -66,14 +66,8 @@ fn longest_common_run(a: &[u8], b: &[u8]) -> Vec<u8> {
 pub(crate) fn run_around(hay: &[u8], at: Range<usize>, limit: usize) -> Range<usize> {
     let floor = at.start.saturating_sub(limit);
     let ceiling = (at.end + limit).min(hay.len());
-    let start = hay[floor..at.start]
-        .iter()
-        .rposition(|&b| !is_base64_byte(b))
-        .map_or(floor, |i| floor + i + 1);
-    let end = hay[at.end..ceiling]
-        .iter()
-        .position(|&b| !is_base64_byte(b))
-        .map_or(ceiling, |i| at.end + i);
+    let start = hay[floor..at.start].iter().rposition(|&b| !is_base64_byte(b)).map_or(floor, |i| floor + i + 1);
+    let end = hay[at.end..ceiling].iter().position(|&b| !is_base64_byte(b)).map_or(ceiling, |i| at.end + i);
     start..end
 }
 
@@ -93,10 +87,7 @@ struct Segment {
 impl DecodedView {
     /// `None` when no run in the window decodes to text.
     pub fn build(window: &[u8]) -> Option<DecodedView> {
-        let mut view = DecodedView {
-            bytes: Vec::new(),
-            segments: Vec::new(),
-        };
+        let mut view = DecodedView { bytes: Vec::new(), segments: Vec::new() };
         let mut copied = 0;
         let mut i = 0;
         while i < window.len() {
@@ -121,10 +112,7 @@ impl DecodedView {
             view.bytes.extend_from_slice(&window[copied..run.start]);
             let at = view.bytes.len();
             view.bytes.extend_from_slice(&text);
-            view.segments.push(Segment {
-                view: at..view.bytes.len(),
-                window: run.clone(),
-            });
+            view.segments.push(Segment { view: at..view.bytes.len(), window: run.clone() });
             copied = run.end;
         }
         if view.segments.is_empty() {
@@ -138,10 +126,7 @@ impl DecodedView {
     /// characters that encode it. `None` for text that was not decoded (the
     /// plain scan already covers it) or that straddles a run's edge.
     pub fn to_window(&self, secret: &Range<usize>) -> Option<Range<usize>> {
-        let segment = self
-            .segments
-            .iter()
-            .find(|s| s.view.start <= secret.start && secret.end <= s.view.end)?;
+        let segment = self.segments.iter().find(|s| s.view.start <= secret.start && secret.end <= s.view.end)?;
         let from = secret.start - segment.view.start;
         let to = secret.end - segment.view.start;
         let start = segment.window.start + from / 3 * 4;
@@ -159,11 +144,7 @@ fn decode_text(run: &[u8]) -> Option<Vec<u8>> {
         (false, true) => &URL_SAFE,
         _ => &STANDARD,
     };
-    let usable = if run.len() % 4 == 1 {
-        &run[..run.len() - 1]
-    } else {
-        run
-    };
+    let usable = if run.len() % 4 == 1 { &run[..run.len() - 1] } else { run };
     let text = engine.decode(usable).ok()?;
     let printable = |&b: &u8| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r');
     text.iter().all(printable).then_some(text)
@@ -184,10 +165,7 @@ mod tests {
         for prefix in ["", "x", "ab", "user:", "abcd:"] {
             let encoded = b64(&format!("{prefix}sqco_abcdef"));
             assert!(
-                forms.iter().any(|f| encoded
-                    .as_bytes()
-                    .windows(f.len())
-                    .any(|w| w == f.as_slice())),
+                forms.iter().any(|f| encoded.as_bytes().windows(f.len()).any(|w| w == f.as_slice())),
                 "no form of sqco_ in {encoded} (prefix {prefix:?})"
             );
         }

@@ -47,12 +47,7 @@ impl Detector {
     /// How many lines around a keyword a secret of this rule may sit: the
     /// widest context any of its patterns asks for.
     pub fn reach_lines(&self) -> usize {
-        self.patterns
-            .iter()
-            .filter_map(|p| p.context.as_ref())
-            .map(|c| c.above.max(c.below))
-            .max()
-            .unwrap_or(0)
+        self.patterns.iter().filter_map(|p| p.context.as_ref()).map(|c| c.above.max(c.below)).max().unwrap_or(0)
     }
 
     /// The secret without a leading keyword (`sqco_`), which is not random and
@@ -62,11 +57,7 @@ impl Detector {
             .iter()
             .find(|k| {
                 secret.len() >= k.len()
-                    && if self.ignore_case {
-                        secret[..k.len()].eq_ignore_ascii_case(k)
-                    } else {
-                        secret.starts_with(k)
-                    }
+                    && if self.ignore_case { secret[..k.len()].eq_ignore_ascii_case(k) } else { secret.starts_with(k) }
             })
             .map_or(secret, |k| &secret[k.len()..])
     }
@@ -86,11 +77,7 @@ impl Pattern {
 
 impl Context {
     pub fn new(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
-        Ok(Context {
-            regex: compile(source)?,
-            above,
-            below,
-        })
+        Ok(Context { regex: compile(source)?, above, below })
     }
 }
 
@@ -128,14 +115,8 @@ mod tests {
 
     #[test]
     fn a_pattern_needs_exactly_one_capture_group() {
-        assert_eq!(
-            Pattern::new(r"sqco_\w+", None).unwrap_err(),
-            PatternError::CaptureGroups(0)
-        );
-        assert_eq!(
-            Pattern::new(r"(a)(b)", None).unwrap_err(),
-            PatternError::CaptureGroups(2)
-        );
+        assert_eq!(Pattern::new(r"sqco_\w+", None).unwrap_err(), PatternError::CaptureGroups(0));
+        assert_eq!(Pattern::new(r"(a)(b)", None).unwrap_err(), PatternError::CaptureGroups(2));
         assert!(Pattern::new(r"(?:x)(sqco_\w+)", None).is_ok());
     }
 
@@ -151,12 +132,8 @@ mod tests {
 
     #[test]
     fn body_strips_a_leading_keyword() {
-        let detector = Detector {
-            keywords: vec![b"sqco_".to_vec()],
-            ignore_case: false,
-            patterns: vec![],
-            entropy_min: None,
-        };
+        let detector =
+            Detector { keywords: vec![b"sqco_".to_vec()], ignore_case: false, patterns: vec![], entropy_min: None };
         assert_eq!(detector.body(b"sqco_abc"), b"abc");
         assert_eq!(detector.body(b"SQCO_abc"), b"SQCO_abc");
     }

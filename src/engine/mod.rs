@@ -58,11 +58,7 @@ impl Engine {
     pub fn new(detectors: Vec<Detector>) -> Result<Engine, BuildError> {
         let prefilter = Prefilter::new(&detectors)?;
         let reach_lines = detectors.iter().map(Detector::reach_lines).collect();
-        Ok(Engine {
-            detectors,
-            reach_lines,
-            prefilter,
-        })
+        Ok(Engine { detectors, reach_lines, prefilter })
     }
 
     pub fn detectors(&self) -> &[Detector] {
@@ -78,16 +74,9 @@ impl Engine {
         for hit in self.prefilter.hits(hay) {
             let literal = self.prefilter.literal(hit.literal);
             for &detector in &literal.detectors {
-                let range = window::around(
-                    hay,
-                    hit.range.clone(),
-                    self.reach_lines[detector],
-                    literal.encoded,
-                );
+                let range = window::around(hay, hit.range.clone(), self.reach_lines[detector], literal.encoded);
                 match open[detector].map(|i| &mut windows[i]) {
-                    Some(last)
-                        if range.start >= last.range.start && range.start <= last.range.end =>
-                    {
+                    Some(last) if range.start >= last.range.start && range.start <= last.range.end => {
                         last.range.end = last.range.end.max(range.end);
                     }
                     _ => {
@@ -162,11 +151,7 @@ fn captures(pattern: &Pattern, hay: &[u8], range: Range<usize>) -> Vec<Range<usi
         if let Some((start, end)) = locations.get(1) {
             found.push(start..end);
         }
-        at = if m.end() > m.start() {
-            m.end()
-        } else {
-            m.end() + 1
-        };
+        at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
     }
     found
 }
@@ -174,10 +159,7 @@ fn captures(pattern: &Pattern, hay: &[u8], range: Range<usize>) -> Vec<Range<usi
 /// Whether a candidate passes its rule's checks.
 fn accepts(detector: &Detector, pattern: &Pattern, text: &[u8], secret: &Range<usize>) -> bool {
     let body = detector.body(&text[secret.clone()]);
-    if detector
-        .entropy_min
-        .is_some_and(|min| checks::shannon_entropy(body) < min)
-    {
+    if detector.entropy_min.is_some_and(|min| checks::shannon_entropy(body) < min) {
         return false;
     }
     if checks::looks_like_placeholder(body) {
@@ -205,32 +187,20 @@ mod tests {
     const SOT: &str = "sqco_kY9pF34Qy6nB3Wwd25rq4f5zr3QA7YeEEBY3ABp3e2zS8iq9y7AjzQHb6BA"; // sqscan:allow
 
     fn secrets(engine: &Engine, hay: &[u8]) -> Vec<(Range<usize>, String)> {
-        engine
-            .scan(hay)
-            .into_iter()
-            .map(|m| (m.span, String::from_utf8(m.secret).unwrap()))
-            .collect()
+        engine.scan(hay).into_iter().map(|m| (m.span, String::from_utf8(m.secret).unwrap())).collect()
     }
 
     #[test]
     fn finds_a_token_and_its_exact_span() {
         let engine = Engine::new(vec![sot_detector()]).unwrap();
         let hay = format!("a\nSONAR_TOKEN={SOT}\r\nb");
-        assert_eq!(
-            secrets(&engine, hay.as_bytes()),
-            vec![(14..14 + 64, SOT.to_string())]
-        );
+        assert_eq!(secrets(&engine, hay.as_bytes()), vec![(14..14 + 64, SOT.to_string())]);
     }
 
     #[test]
     fn needs_word_boundaries_on_both_sides() {
         let engine = Engine::new(vec![sot_detector()]).unwrap();
-        for hay in [
-            format!("t{SOT}"),
-            format!("Copy_{SOT}"),
-            format!("{SOT}x"),
-            format!("{SOT}_x"),
-        ] {
+        for hay in [format!("t{SOT}"), format!("Copy_{SOT}"), format!("{SOT}x"), format!("{SOT}_x")] {
             assert!(engine.scan(hay.as_bytes()).is_empty(), "{hay}");
         }
     }
@@ -257,10 +227,7 @@ mod tests {
         let mut hay = b"var a=1;".repeat(500_000);
         let at = hay.len() / 2;
         hay.splice(at..at, format!("t=\"{SOT}\";").bytes());
-        assert_eq!(
-            secrets(&engine, &hay),
-            vec![(at + 3..at + 67, SOT.to_string())]
-        );
+        assert_eq!(secrets(&engine, &hay), vec![(at + 3..at + 67, SOT.to_string())]);
     }
 
     #[test]
@@ -268,8 +235,7 @@ mod tests {
         use base64::Engine as _;
         let engine = Engine::new(vec![sot_detector()]).unwrap();
         for prefix in ["", "u:", "ci:", "user:"] {
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(format!("{prefix}{SOT}"));
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{prefix}{SOT}"));
             let hay = format!("data:\n  auth: {encoded}\n");
             let found = engine.scan(hay.as_bytes());
             assert_eq!(found.len(), 1, "{prefix:?}: {hay}");
@@ -286,11 +252,7 @@ mod tests {
             keywords: vec![b"sonar".to_vec()],
             ignore_case: true,
             patterns: vec![
-                Pattern::new(
-                    r"token: ([0-9a-f]{40})\b",
-                    Some(Context::new(r"(?m)^sonar:$", 2, 0).unwrap()),
-                )
-                .unwrap(),
+                Pattern::new(r"token: ([0-9a-f]{40})\b", Some(Context::new(r"(?m)^sonar:$", 2, 0).unwrap())).unwrap(),
             ],
             entropy_min: Some(2.9),
         };

@@ -52,21 +52,13 @@ impl Prefilter {
     pub fn new(detectors: &[Detector]) -> Result<Prefilter, aho_corasick::BuildError> {
         let mut literals: Vec<Literal> = Vec::new();
         let mut add = |bytes: Vec<u8>, ignore_case: bool, encoded: bool, detector: usize| {
-            let same = |l: &&mut Literal| {
-                l.bytes == bytes && l.ignore_case == ignore_case && l.encoded == encoded
-            };
+            let same = |l: &&mut Literal| l.bytes == bytes && l.ignore_case == ignore_case && l.encoded == encoded;
             match literals.iter_mut().find(same) {
-                Some(literal) if !literal.detectors.contains(&detector) => {
-                    literal.detectors.push(detector)
-                }
+                Some(literal) if !literal.detectors.contains(&detector) => literal.detectors.push(detector),
                 Some(_) => {}
-                None => literals.push(Literal {
-                    bytes,
-                    ignore_case,
-                    encoded,
-                    detectors: vec![detector],
-                    partners: vec![],
-                }),
+                None => {
+                    literals.push(Literal { bytes, ignore_case, encoded, detectors: vec![detector], partners: vec![] })
+                }
             }
         };
         for (index, detector) in detectors.iter().enumerate() {
@@ -80,9 +72,8 @@ impl Prefilter {
             }
         }
         for i in 0..literals.len() {
-            let partners = (0..literals.len())
-                .filter(|&j| j != i && literals[i].shares_prefix_with(&literals[j]))
-                .collect();
+            let partners =
+                (0..literals.len()).filter(|&j| j != i && literals[i].shares_prefix_with(&literals[j])).collect();
             literals[i].partners = partners;
         }
         let finder = match packed_searcher(&literals) {
@@ -112,17 +103,11 @@ impl Prefilter {
                 // Resuming one byte on, not after the hit, finds overlaps.
                 from = start + 1;
                 let literal = &self.literals[index];
-                pending.push(Hit {
-                    literal: index,
-                    range: start..start + literal.bytes.len(),
-                });
+                pending.push(Hit { literal: index, range: start..start + literal.bytes.len() });
                 for &partner in &literal.partners {
                     if self.literals[partner].occurs_at(hay, start) {
                         let len = self.literals[partner].bytes.len();
-                        pending.push(Hit {
-                            literal: partner,
-                            range: start..start + len,
-                        });
+                        pending.push(Hit { literal: partner, range: start..start + len });
                     }
                 }
             }
@@ -139,34 +124,25 @@ impl Prefilter {
             Finder::Packed(searcher, owners) => searcher
                 .find_in(hay, aho_corasick::Span::from(from..hay.len()))
                 .map(|m| (m.start(), owners[m.pattern().as_usize()])),
-            Finder::Automaton(automaton) => automaton
-                .find(Input::new(hay).range(from..))
-                .map(|m| (m.start(), m.pattern().as_usize())),
+            Finder::Automaton(automaton) => {
+                automaton.find(Input::new(hay).range(from..)).map(|m| (m.start(), m.pattern().as_usize()))
+            }
         }
     }
 }
 
 impl Literal {
     fn occurs_at(&self, hay: &[u8], start: usize) -> bool {
-        hay.get(start..start + self.bytes.len())
-            .is_some_and(|head| {
-                if self.ignore_case {
-                    head.eq_ignore_ascii_case(&self.bytes)
-                } else {
-                    head == self.bytes
-                }
-            })
+        hay.get(start..start + self.bytes.len()).is_some_and(|head| {
+            if self.ignore_case { head.eq_ignore_ascii_case(&self.bytes) } else { head == self.bytes }
+        })
     }
 
     /// Whether both can match at one position: one is a prefix of the other.
     fn shares_prefix_with(&self, other: &Literal) -> bool {
         let n = self.bytes.len().min(other.bytes.len());
         let (a, b) = (&self.bytes[..n], &other.bytes[..n]);
-        if self.ignore_case || other.ignore_case {
-            a.eq_ignore_ascii_case(b)
-        } else {
-            a == b
-        }
+        if self.ignore_case || other.ignore_case { a.eq_ignore_ascii_case(b) } else { a == b }
     }
 }
 
@@ -188,11 +164,8 @@ fn packed_searcher(literals: &[Literal]) -> Option<(packed::Searcher, Vec<usize>
             return None;
         }
     }
-    let searcher = packed::Config::new()
-        .match_kind(packed::MatchKind::LeftmostFirst)
-        .builder()
-        .extend(&spelled)
-        .build()?;
+    let searcher =
+        packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(&spelled).build()?;
     Some((searcher, owners))
 }
 
@@ -206,10 +179,8 @@ fn case_variants(word: &[u8], limit: usize) -> Option<Vec<Vec<u8>>> {
     let mut variants = vec![Vec::with_capacity(word.len())];
     for &b in word {
         if b.is_ascii_alphabetic() {
-            let upper: Vec<Vec<u8>> = variants
-                .iter()
-                .map(|v| [v.as_slice(), &[b.to_ascii_uppercase()]].concat())
-                .collect();
+            let upper: Vec<Vec<u8>> =
+                variants.iter().map(|v| [v.as_slice(), &[b.to_ascii_uppercase()]].concat()).collect();
             for v in &mut variants {
                 v.push(b.to_ascii_lowercase());
             }
@@ -238,10 +209,7 @@ mod tests {
     }
 
     fn hits(prefilter: &Prefilter, hay: &str) -> Vec<(usize, Range<usize>)> {
-        let mut found: Vec<_> = prefilter
-            .hits(hay.as_bytes())
-            .map(|h| (h.literal, h.range))
-            .collect();
+        let mut found: Vec<_> = prefilter.hits(hay.as_bytes()).map(|h| (h.literal, h.range)).collect();
         found.sort_by_key(|(l, r)| (r.start, *l));
         found
     }
@@ -256,17 +224,11 @@ mod tests {
 
     #[test]
     fn overlapping_and_case_insensitive_hits_are_all_reported() {
-        let prefilter = Prefilter::new(&[
-            detector(&["sqco_"], false),
-            detector(&["sonar"], true),
-            detector(&["qco"], false),
-        ])
-        .unwrap();
+        let prefilter =
+            Prefilter::new(&[detector(&["sqco_"], false), detector(&["sonar"], true), detector(&["qco"], false)])
+                .unwrap();
         let found = hits(&prefilter, "x SoNaR sqco_ y");
-        let literals: Vec<&[u8]> = found
-            .iter()
-            .map(|(l, _)| prefilter.literal(*l).bytes.as_slice())
-            .collect();
+        let literals: Vec<&[u8]> = found.iter().map(|(l, _)| prefilter.literal(*l).bytes.as_slice()).collect();
         assert_eq!(literals, vec![b"sonar".as_slice(), b"sqco_", b"qco"]);
         assert_eq!(found[0].1, 2..7);
     }
@@ -274,14 +236,10 @@ mod tests {
     #[test]
     fn the_automaton_fallback_finds_the_same_hits() {
         let long = "abcdefghijklmnopqrstuvwxyz";
-        let prefilter =
-            Prefilter::new(&[detector(&["sqco_"], false), detector(&[long], true)]).unwrap();
+        let prefilter = Prefilter::new(&[detector(&["sqco_"], false), detector(&[long], true)]).unwrap();
         assert!(matches!(prefilter.finder, Finder::Automaton(_)));
         let hay = format!("sqco_ {} sqco_", long.to_uppercase());
         let found = hits(&prefilter, &hay);
-        assert_eq!(
-            found.iter().map(|(_, r)| r.start).collect::<Vec<_>>(),
-            vec![0, 6, 33]
-        );
+        assert_eq!(found.iter().map(|(_, r)| r.start).collect::<Vec<_>>(), vec![0, 6, 33]);
     }
 }

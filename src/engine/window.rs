@@ -24,11 +24,7 @@ pub(crate) struct Window {
 /// A hit on an encoded keyword first widens to its whole base64 run, so that
 /// the run decodes from its true start.
 pub(crate) fn around(hay: &[u8], hit: Range<usize>, lines: usize, encoded: bool) -> Range<usize> {
-    let core = if encoded {
-        decode::run_around(hay, hit, ENCODED_RUN_REACH)
-    } else {
-        hit
-    };
+    let core = if encoded { decode::run_around(hay, hit, ENCODED_RUN_REACH) } else { hit };
     let reach = REACH_PER_LINE * (lines + 1);
     let start = lines_up(hay, core.start, lines, core.start.saturating_sub(reach));
     let end = lines_down(hay, core.end, lines, (core.end + reach).min(hay.len()));
@@ -36,24 +32,9 @@ pub(crate) fn around(hay: &[u8], hit: Range<usize>, lines: usize, encoded: bool)
 }
 
 /// The stretch of lines `above` before and `below` after `span`'s lines.
-pub(crate) fn lines_around(
-    hay: &[u8],
-    span: &Range<usize>,
-    above: usize,
-    below: usize,
-) -> Range<usize> {
-    let start = lines_up(
-        hay,
-        span.start,
-        above,
-        span.start.saturating_sub(REACH_PER_LINE * (above + 1)),
-    );
-    let end = lines_down(
-        hay,
-        span.end,
-        below,
-        (span.end + REACH_PER_LINE * (below + 1)).min(hay.len()),
-    );
+pub(crate) fn lines_around(hay: &[u8], span: &Range<usize>, above: usize, below: usize) -> Range<usize> {
+    let start = lines_up(hay, span.start, above, span.start.saturating_sub(REACH_PER_LINE * (above + 1)));
+    let end = lines_down(hay, span.end, below, (span.end + REACH_PER_LINE * (below + 1)).min(hay.len()));
     start..end
 }
 
@@ -88,10 +69,7 @@ fn lines_down(hay: &[u8], at: usize, lines: usize, ceiling: usize) -> usize {
 /// the window is a real word boundary. Bounded, like everything here.
 fn word_end(hay: &[u8], end: usize) -> usize {
     let limit = (end + ENCODED_RUN_REACH).min(hay.len());
-    hay[end..limit]
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-        .map_or(limit, |i| end + i)
+    hay[end..limit].iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'_')).map_or(limit, |i| end + i)
 }
 
 /// Sorts windows by rule and position, and merges those of one rule that
@@ -128,10 +106,7 @@ mod tests {
         let w = around(TEXT, key(), 1, false);
         assert_eq!(&TEXT[w], b"two\nthree KEY here\nfour");
         let w = around(TEXT, key(), 9, false);
-        assert_eq!(
-            &TEXT[w], TEXT,
-            "reaches the empty line after the last newline"
-        );
+        assert_eq!(&TEXT[w], TEXT, "reaches the empty line after the last newline");
     }
 
     #[test]
@@ -146,39 +121,18 @@ mod tests {
     #[test]
     fn overlapping_windows_of_one_rule_merge() {
         let mut windows = vec![
-            Window {
-                detector: 0,
-                range: 10..20,
-            },
-            Window {
-                detector: 1,
-                range: 12..14,
-            },
-            Window {
-                detector: 0,
-                range: 0..10,
-            },
-            Window {
-                detector: 0,
-                range: 30..40,
-            },
+            Window { detector: 0, range: 10..20 },
+            Window { detector: 1, range: 12..14 },
+            Window { detector: 0, range: 0..10 },
+            Window { detector: 0, range: 30..40 },
         ];
         merge(&mut windows);
         assert_eq!(
             windows,
             vec![
-                Window {
-                    detector: 0,
-                    range: 0..20
-                },
-                Window {
-                    detector: 0,
-                    range: 30..40
-                },
-                Window {
-                    detector: 1,
-                    range: 12..14
-                },
+                Window { detector: 0, range: 0..20 },
+                Window { detector: 0, range: 30..40 },
+                Window { detector: 1, range: 12..14 },
             ]
         );
     }

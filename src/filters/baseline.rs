@@ -34,44 +34,26 @@ pub struct Baseline {
 impl Baseline {
     pub fn load(path: &Path) -> anyhow::Result<Baseline> {
         let text = std::fs::read_to_string(path)?;
-        let file: BaselineFile =
-            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("line {}: {e}", e.line()))?;
+        let file: BaselineFile = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("line {}: {e}", e.line()))?;
         if file.version != FORMAT_VERSION || file.tool != "sqscan" {
             anyhow::bail!("not an sqscan baseline (version {FORMAT_VERSION})");
         }
-        Ok(Baseline {
-            known: file
-                .findings
-                .into_iter()
-                .map(|e| (e.fingerprint, e.path))
-                .collect(),
-        })
+        Ok(Baseline { known: file.findings.into_iter().map(|e| (e.fingerprint, e.path)).collect() })
     }
 
     pub fn contains(&self, fingerprint: &str, path: &str) -> bool {
-        self.known
-            .contains(&(fingerprint.to_string(), path.to_string()))
+        self.known.contains(&(fingerprint.to_string(), path.to_string()))
     }
 
     /// The baseline file for `entries`: sorted, deduplicated, one per line.
     pub fn render(entries: impl IntoIterator<Item = BaselineEntry>) -> String {
         let mut entries: Vec<BaselineEntry> = entries.into_iter().collect();
-        entries.sort_by(|a, b| {
-            (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint))
-        });
+        entries.sort_by(|a, b| (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint)));
         entries.dedup();
-        let lines: Vec<String> = entries
-            .iter()
-            .map(|e| format!("    {}", serde_json::to_string(e).unwrap_or_default()))
-            .collect();
-        let body = if lines.is_empty() {
-            String::new()
-        } else {
-            format!("\n{}\n  ", lines.join(",\n"))
-        };
-        format!(
-            "{{\n  \"version\": {FORMAT_VERSION},\n  \"tool\": \"sqscan\",\n  \"findings\": [{body}]\n}}\n"
-        )
+        let lines: Vec<String> =
+            entries.iter().map(|e| format!("    {}", serde_json::to_string(e).unwrap_or_default())).collect();
+        let body = if lines.is_empty() { String::new() } else { format!("\n{}\n  ", lines.join(",\n")) };
+        format!("{{\n  \"version\": {FORMAT_VERSION},\n  \"tool\": \"sqscan\",\n  \"findings\": [{body}]\n}}\n")
     }
 }
 
@@ -80,29 +62,15 @@ mod tests {
     use super::*;
 
     fn entry(fingerprint: &str, path: &str) -> BaselineEntry {
-        BaselineEntry {
-            fingerprint: fingerprint.into(),
-            rule: "r".into(),
-            path: path.into(),
-        }
+        BaselineEntry { fingerprint: fingerprint.into(), rule: "r".into(), path: path.into() }
     }
 
     #[test]
     fn render_is_sorted_deduplicated_and_loads_back() {
-        let text = Baseline::render([
-            entry("bb", "z.env"),
-            entry("aa", "a.env"),
-            entry("bb", "z.env"),
-        ]);
+        let text = Baseline::render([entry("bb", "z.env"), entry("aa", "a.env"), entry("bb", "z.env")]);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[4],
-            r#"    {"fingerprint":"aa","rule":"r","path":"a.env"},"#
-        );
-        assert_eq!(
-            lines[5],
-            r#"    {"fingerprint":"bb","rule":"r","path":"z.env"}"#
-        );
+        assert_eq!(lines[4], r#"    {"fingerprint":"aa","rule":"r","path":"a.env"},"#);
+        assert_eq!(lines[5], r#"    {"fingerprint":"bb","rule":"r","path":"z.env"}"#);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("baseline.json");
         std::fs::write(&file, &text).unwrap();
@@ -122,23 +90,9 @@ mod tests {
     fn a_foreign_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("b.json");
-        std::fs::write(
-            &file,
-            "{\"version\": 1, \"tool\": \"other\", \"findings\": []}",
-        )
-        .unwrap();
-        assert!(
-            Baseline::load(&file)
-                .unwrap_err()
-                .to_string()
-                .contains("not an sqscan baseline")
-        );
+        std::fs::write(&file, "{\"version\": 1, \"tool\": \"other\", \"findings\": []}").unwrap();
+        assert!(Baseline::load(&file).unwrap_err().to_string().contains("not an sqscan baseline"));
         std::fs::write(&file, "{\n\"version\": 1,\n\"nope\": 2}").unwrap();
-        assert!(
-            Baseline::load(&file)
-                .unwrap_err()
-                .to_string()
-                .starts_with("line 3:")
-        );
+        assert!(Baseline::load(&file).unwrap_err().to_string().starts_with("line 3:"));
     }
 }

@@ -30,11 +30,7 @@ pub struct Suppressor {
 }
 
 impl Suppressor {
-    pub fn new(
-        allow: &Allow,
-        honor_nosonar: bool,
-        baseline: Option<Baseline>,
-    ) -> anyhow::Result<Suppressor> {
+    pub fn new(allow: &Allow, honor_nosonar: bool, baseline: Option<Baseline>) -> anyhow::Result<Suppressor> {
         let mut paths = GlobSetBuilder::new();
         for pattern in &allow.paths {
             paths.add(Glob::new(pattern).with_context(|| format!("[allow] paths: {pattern:?}"))?);
@@ -53,41 +49,34 @@ impl Suppressor {
         })
     }
 
-    /// Nothing allowed: every finding is reported.
-    pub fn none() -> Suppressor {
-        Suppressor {
-            honor_nosonar: false,
-            paths: GlobSet::empty(),
-            secrets: HashSet::new(),
-            regexes: Vec::new(),
-            baseline: None,
-        }
-    }
-
     /// Why `finding`, whose full line is `line`, is not to be reported.
     pub fn check(&self, finding: &Finding, line: &[u8]) -> Option<Suppression> {
-        let marked = |marker: &[u8]| memchr::memmem::find(line, marker).is_some();
-        if marked(ALLOW_MARKER) || (self.honor_nosonar && marked(NOSONAR)) {
+        if self.allows_line(line) {
             return Some(Suppression::InlineComment);
         }
+        self.policy(finding)
+    }
+
+    /// Whether the line carries an allow comment.
+    pub fn allows_line(&self, line: &[u8]) -> bool {
+        let marked = |marker: &[u8]| memchr::memmem::find(line, marker).is_some();
+        marked(ALLOW_MARKER) || (self.honor_nosonar && marked(NOSONAR))
+    }
+
+    /// Why the config or baseline silences `finding`: by its path,
+    /// fingerprint or value. In a history a blob sits at several paths, so
+    /// this is asked once per path, apart from the line's allow comment.
+    pub fn policy(&self, finding: &Finding) -> Option<Suppression> {
         if self.paths.is_match(&finding.path) {
             return Some(Suppression::AllowedPath);
         }
         if self.secrets.contains(&finding.fingerprint) {
             return Some(Suppression::AllowedSecret);
         }
-        if self
-            .regexes
-            .iter()
-            .any(|r| r.is_match(finding.secret.expose().as_bytes()))
-        {
+        if self.regexes.iter().any(|r| r.is_match(finding.secret.expose().as_bytes())) {
             return Some(Suppression::AllowedRegex);
         }
-        if self
-            .baseline
-            .as_ref()
-            .is_some_and(|b| b.contains(&finding.fingerprint, &finding.path))
-        {
+        if self.baseline.as_ref().is_some_and(|b| b.contains(&finding.fingerprint, &finding.path)) {
             return Some(Suppression::Baseline);
         }
         None

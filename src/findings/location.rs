@@ -45,12 +45,7 @@ impl<'a> Locator<'a> {
 
     /// For an input that continues another, whose first line is `line`.
     pub fn starting_at_line(bytes: &'a [u8], line: usize) -> Locator<'a> {
-        Locator {
-            bytes,
-            first_line: line,
-            counted_to: 0,
-            line,
-        }
+        Locator { bytes, first_line: line, counted_to: 0, line }
     }
 
     pub fn position(&mut self, span: &Range<usize>) -> Position {
@@ -62,12 +57,7 @@ impl<'a> Locator<'a> {
         self.counted_to = span.start;
         let line = self.line_range(span.start);
         let end = span.end.min(line.end);
-        let chars = |r: Range<usize>| {
-            self.bytes[r]
-                .iter()
-                .filter(|&&b| !is_continuation(b))
-                .count()
-        };
+        let chars = |r: Range<usize>| self.bytes[r].iter().filter(|&&b| !is_continuation(b)).count();
         Position {
             line: self.line,
             column: span.start - line.start + 1,
@@ -85,10 +75,7 @@ impl<'a> Locator<'a> {
     pub fn snippet(&self, span: &Range<usize>) -> Snippet {
         let line = self.line_range(span.start);
         let end = span.end.min(line.end);
-        let from = char_boundary(
-            self.bytes,
-            span.start.saturating_sub(SNIPPET_CONTEXT).max(line.start),
-        );
+        let from = char_boundary(self.bytes, span.start.saturating_sub(SNIPPET_CONTEXT).max(line.start));
         let to = char_boundary(self.bytes, (end + SNIPPET_CONTEXT).min(line.end));
         let mut before = printable(&self.bytes[from..span.start]);
         if from > line.start {
@@ -98,11 +85,7 @@ impl<'a> Locator<'a> {
         if to < line.end {
             after.push('…');
         }
-        Snippet {
-            before,
-            secret: printable(&self.bytes[span.start..end]),
-            after,
-        }
+        Snippet { before, secret: printable(&self.bytes[span.start..end]), after }
     }
 
     fn line_range(&self, at: usize) -> Range<usize> {
@@ -153,10 +136,7 @@ mod tests {
     use super::*;
 
     fn span_of(hay: &[u8], needle: &str) -> Range<usize> {
-        let at = hay
-            .windows(needle.len())
-            .position(|w| w == needle.as_bytes())
-            .unwrap();
+        let at = hay.windows(needle.len()).position(|w| w == needle.as_bytes()).unwrap();
         at..at + needle.len()
     }
 

@@ -2,10 +2,12 @@
 //! fingerprinted, and ready to show without revealing the secret.
 
 mod fingerprint;
+mod history;
 mod location;
 mod secret;
 
 pub use fingerprint::fingerprint;
+pub use history::{Commit, History, Occurrence, rfc3339};
 pub use location::{Locator, Position, Snippet};
 pub use secret::Secret;
 
@@ -27,6 +29,8 @@ pub struct Finding {
     pub snippet: Snippet,
     /// Set when an allow comment, allow list or baseline silences it.
     pub suppressed: Option<Suppression>,
+    /// For a secret found in git history: where and when it entered.
+    pub history: Option<History>,
 }
 
 /// Why a finding is not reported.
@@ -59,13 +63,7 @@ impl Suppression {
 impl Finding {
     /// A finding for `m`, found by `rule` (at index `rule_index`) in the input
     /// that `locator` reads, shown under `path`.
-    pub fn new(
-        rule_index: usize,
-        rule: &Rule,
-        m: &Match,
-        path: &str,
-        locator: &mut Locator,
-    ) -> Finding {
+    pub fn new(rule_index: usize, rule: &Rule, m: &Match, path: &str, locator: &mut Locator) -> Finding {
         let secret = Secret::new(&m.secret);
         Finding {
             rule: rule_index,
@@ -77,25 +75,18 @@ impl Finding {
             position: locator.position(&m.span),
             snippet: locator.snippet(&m.span),
             suppressed: None,
+            history: None,
         }
     }
 
     /// The secret as output shows it: redacted unless the user asked otherwise.
     pub fn shown_secret(&self, redact: bool) -> String {
-        if redact {
-            self.secret.redacted()
-        } else {
-            self.secret.expose().to_string()
-        }
+        if redact { self.secret.redacted() } else { self.secret.expose().to_string() }
     }
 
     /// The line with the secret as output shows it. A redacted encoded secret
     /// is replaced whole, since its base64 reveals it as surely as plain text.
     pub fn shown_line(&self, redact: bool) -> String {
-        if redact {
-            self.snippet.render(&self.secret.redacted())
-        } else {
-            self.snippet.render(&self.snippet.secret)
-        }
+        if redact { self.snippet.render(&self.secret.redacted()) } else { self.snippet.render(&self.snippet.secret) }
     }
 }

@@ -21,11 +21,7 @@ impl Secret {
     /// (`sqco_`) and the first and last four characters, `sqco_d4g8…r83O`.
     pub fn redacted(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
-        let prefix = chars
-            .iter()
-            .take(6)
-            .position(|&c| c == '_')
-            .map_or(0, |i| i + 1);
+        let prefix = chars.iter().take(6).position(|&c| c == '_').map_or(0, |i| i + 1);
         let body = &chars[prefix..];
         let shown = match body.len() {
             n if n >= 16 => 4,

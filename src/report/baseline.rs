@@ -13,10 +13,7 @@ pub struct BaselineWriter<'a> {
 
 impl<'a> BaselineWriter<'a> {
     pub fn new(out: Box<dyn Write + 'a>) -> BaselineWriter<'a> {
-        BaselineWriter {
-            out,
-            entries: Vec::new(),
-        }
+        BaselineWriter { out, entries: Vec::new() }
     }
 }
 

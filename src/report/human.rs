@@ -1,10 +1,13 @@
 //! The human format: one block per finding, sorted by path and line.
 //!
 //! ```text
-//! config/app.env:3:13  SonarQube Cloud Scoped Organization Token [S7791, critical]
+//! config/app.env@1a2b3c4d:3:13  SonarQube Cloud Scoped Organization Token [S7791, critical]
 //!     SONAR_TOKEN=sqco_kY9p…b6BA
-//!     fingerprint 5f0c…  (base64-encoded in the file)
+//!     fingerprint 5f0c…
+//!     added in 1a2b3c4d5e6f by Jane Doe <jane@example.com> on 2024-01-02T10:00:00+01:00
+//!     no longer at HEAD (history only); 2 occurrences at this path
 //! ```
+//! (`@commit` and the last two lines for findings in git history.)
 
 use std::io::{self, Write};
 
@@ -23,46 +26,27 @@ struct Paint(bool);
 
 impl Paint {
     fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
 }
 
 impl<'a> Human<'a> {
     pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Human<'a> {
-        Human {
-            out,
-            context,
-            findings: Vec::new(),
-        }
+        Human { out, context, findings: Vec::new() }
     }
 
     fn write_finding(&mut self, finding: &Finding) -> io::Result<()> {
         let paint = Paint(self.context.color);
         let rule = self.context.rules.get(finding.rule);
         let p = &finding.position;
-        let location = format!(
-            "{}:{}:{}",
-            paint.wrap("35", &finding.path),
-            paint.wrap("32", &p.line.to_string()),
-            p.column
-        );
+        let commit = finding.history.as_ref().and_then(|h| h.first().commit.as_ref());
+        let at = commit.map(|c| format!("@{}", &c.id[..c.id.len().min(8)])).unwrap_or_default();
+        let location =
+            format!("{}{at}:{}:{}", paint.wrap("35", &finding.path), paint.wrap("32", &p.line.to_string()), p.column);
         let mut tags: Vec<&str> = rule.sonar_key.iter().map(String::as_str).collect();
         tags.push(rule.severity.as_str());
-        let name_color = if rule.severity == Severity::Low {
-            "1;33"
-        } else {
-            "1;31"
-        };
-        writeln!(
-            self.out,
-            "{location}  {} [{}]",
-            paint.wrap(name_color, &rule.name),
-            tags.join(", ")
-        )?;
+        let name_color = if rule.severity == Severity::Low { "1;33" } else { "1;31" };
+        writeln!(self.out, "{location}  {} [{}]", paint.wrap(name_color, &rule.name), tags.join(", "))?;
         let line = finding.shown_line(self.context.redact);
         writeln!(self.out, "    {}", line.trim())?;
         let mut detail = format!("    fingerprint {}", paint.wrap("2", &finding.fingerprint));
@@ -73,6 +57,31 @@ impl<'a> Human<'a> {
             ));
         }
         writeln!(self.out, "{detail}")?;
+        if let Some(history) = &finding.history {
+            if let Some(commit) = commit {
+                writeln!(
+                    self.out,
+                    "    added in {} by {} <{}> on {}",
+                    &commit.id[..commit.id.len().min(12)],
+                    commit.author,
+                    commit.email,
+                    commit.date
+                )?;
+            }
+            let mut facts = Vec::new();
+            match history.at_head {
+                Some(true) => facts.push("still at HEAD".to_string()),
+                Some(false) => facts.push("no longer at HEAD (history only)".to_string()),
+                None => {}
+            }
+            let count = history.occurrences.len();
+            if count > 1 {
+                facts.push(format!("{count} occurrences at this path"));
+            }
+            if !facts.is_empty() {
+                writeln!(self.out, "    {}", facts.join("; "))?;
+            }
+        }
         writeln!(self.out)
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{ReportContext, Reporter, Summary, sort_findings};
 use crate::engine::Encoding;
-use crate::findings::Finding;
+use crate::findings::{Commit, Finding};
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -35,6 +35,38 @@ struct FindingRecord<'a> {
     column: usize,
     end_column: usize,
     snippet: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    history: Option<HistoryRecord<'a>>,
+}
+
+/// For findings in git history.
+#[derive(Serialize)]
+struct HistoryRecord<'a> {
+    /// The commit that first introduced the secret at this path.
+    commit: Option<CommitRecord<'a>>,
+    blob: &'a str,
+    /// Whether HEAD still holds it here; absent where not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_head: Option<bool>,
+    occurrence_count: usize,
+    occurrences: Vec<OccurrenceRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct CommitRecord<'a> {
+    id: &'a str,
+    author: &'a str,
+    email: &'a str,
+    date: &'a str,
+}
+
+#[derive(Serialize)]
+struct OccurrenceRecord<'a> {
+    commit: Option<CommitRecord<'a>>,
+    path: &'a str,
+    blob: &'a str,
+    line: usize,
+    column: usize,
 }
 
 #[derive(Serialize)]
@@ -72,19 +104,11 @@ struct SkippedRecord<'a> {
 
 impl<'a> Json<'a> {
     pub fn document(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Json<'a> {
-        Json {
-            out,
-            context,
-            collected: Some(Vec::new()),
-        }
+        Json { out, context, collected: Some(Vec::new()) }
     }
 
     pub fn lines(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Json<'a> {
-        Json {
-            out,
-            context,
-            collected: None,
-        }
+        Json { out, context, collected: None }
     }
 }
 
@@ -107,7 +131,28 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
         column: finding.position.column,
         end_column: finding.position.end_column,
         snippet: finding.shown_line(context.redact),
+        history: finding.history.as_ref().map(|h| HistoryRecord {
+            commit: commit_record(h.first().commit.as_deref()),
+            blob: &h.first().blob,
+            at_head: h.at_head,
+            occurrence_count: h.occurrences.len(),
+            occurrences: h
+                .occurrences
+                .iter()
+                .map(|o| OccurrenceRecord {
+                    commit: commit_record(o.commit.as_deref()),
+                    path: &o.path,
+                    blob: &o.blob,
+                    line: o.line,
+                    column: o.column,
+                })
+                .collect(),
+        }),
     }
+}
+
+fn commit_record(commit: Option<&Commit>) -> Option<CommitRecord<'_>> {
+    commit.map(|c| CommitRecord { id: &c.id, author: &c.author, email: &c.email, date: &c.date })
 }
 
 fn stats(summary: &Summary) -> Stats<'_> {
@@ -120,20 +165,12 @@ fn stats(summary: &Summary) -> Stats<'_> {
         scanned: summary.scanned,
         bytes: summary.bytes,
         findings: summary.findings,
-        suppressed: summary
-            .suppressed
-            .iter()
-            .map(|(k, v)| (k.as_str(), *v))
-            .collect(),
+        suppressed: summary.suppressed.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
         skipped,
         skipped_paths: summary
             .skipped
             .iter()
-            .map(|s| SkippedRecord {
-                path: &s.path,
-                reason: s.reason.kind(),
-                detail: s.reason.to_string(),
-            })
+            .map(|s| SkippedRecord { path: &s.path, reason: s.reason.kind(), detail: s.reason.to_string() })
             .collect(),
         elapsed_ms: summary.elapsed.as_millis(),
     }
@@ -156,10 +193,7 @@ impl Reporter for Json<'_> {
             sort_findings(&mut findings);
             let document = Document {
                 version: FORMAT_VERSION,
-                tool: Tool {
-                    name: "sqscan",
-                    version: env!("CARGO_PKG_VERSION"),
-                },
+                tool: Tool { name: "sqscan", version: env!("CARGO_PKG_VERSION") },
                 findings: findings.iter().map(|f| record(f, &self.context)).collect(),
                 stats: stats(summary),
             };

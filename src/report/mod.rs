@@ -5,6 +5,7 @@
 mod baseline;
 mod human;
 mod json;
+pub mod progress;
 mod sarif;
 mod summary;
 
@@ -17,7 +18,7 @@ use crate::findings::{Finding, Suppression};
 use crate::rules::RuleSet;
 use crate::sources::Skipped;
 
-pub use summary::summary_line;
+pub use summary::{human_bytes, summary_line};
 
 /// The output formats `--format` offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,11 +61,7 @@ pub trait Reporter {
     fn finish(self: Box<Self>, summary: &Summary) -> io::Result<()>;
 }
 
-pub fn reporter<'a>(
-    format: Format,
-    out: Box<dyn Write + 'a>,
-    context: ReportContext<'a>,
-) -> Box<dyn Reporter + 'a> {
+pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Box<dyn Reporter + 'a> {
     match format {
         Format::Human => Box::new(human::Human::new(out, context)),
         Format::Json => Box::new(json::Json::document(out, context)),

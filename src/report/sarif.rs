@@ -13,9 +13,9 @@ use std::path::Path;
 
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
-    Sarif as SarifLog, Tool, ToolComponent,
+    ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif as SarifLog, Tool,
+    ToolComponent,
 };
 
 use super::{ReportContext, Reporter, Summary, sort_findings};
@@ -38,21 +38,11 @@ pub struct Sarif<'a> {
 
 impl<'a> Sarif<'a> {
     pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Sarif<'a> {
-        Sarif {
-            out,
-            context,
-            findings: Vec::new(),
-        }
+        Sarif { out, context, findings: Vec::new() }
     }
 
     fn log(&self, findings: &[Finding]) -> SarifLog {
-        let rules = self
-            .context
-            .rules
-            .rules()
-            .iter()
-            .map(descriptor)
-            .collect::<Vec<_>>();
+        let rules = self.context.rules.rules().iter().map(descriptor).collect::<Vec<_>>();
         let driver = ToolComponent::builder()
             .name("sqscan")
             .version(env!("CARGO_PKG_VERSION"))
@@ -61,20 +51,13 @@ impl<'a> Sarif<'a> {
             .rules(rules)
             .build();
         let results = findings.iter().map(|f| self.result(f)).collect::<Vec<_>>();
-        let mut run = Run::builder()
-            .tool(Tool::builder().driver(driver).build())
-            .results(results)
-            .build();
+        let mut run = Run::builder().tool(Tool::builder().driver(driver).build()).results(results).build();
         run.column_kind = Some(json!("unicodeCodePoints"));
         if let Some(root) = &self.context.root {
             let base = ArtifactLocation::builder().uri(directory_uri(root)).build();
             run.original_uri_base_ids = Some(BTreeMap::from([(ROOT_ID.to_string(), base)]));
         }
-        SarifLog::builder()
-            .schema(SCHEMA)
-            .version(json!("2.1.0"))
-            .runs(vec![run])
-            .build()
+        SarifLog::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build()
     }
 
     fn result(&self, finding: &Finding) -> SarifResult {
@@ -87,51 +70,45 @@ impl<'a> Sarif<'a> {
             .end_column(p.char_end_column as i64)
             .build();
         let artifact = if finding.path.starts_with('/') {
-            ArtifactLocation::builder()
-                .uri(file_uri(&finding.path))
-                .build()
+            ArtifactLocation::builder().uri(file_uri(&finding.path)).build()
         } else {
-            ArtifactLocation::builder()
-                .uri(escape_uri_path(&finding.path))
-                .uri_base_id(ROOT_ID)
-                .build()
+            ArtifactLocation::builder().uri(escape_uri_path(&finding.path)).uri_base_id(ROOT_ID).build()
         };
         let location = Location::builder()
-            .physical_location(
-                PhysicalLocation::builder()
-                    .artifact_location(artifact)
-                    .region(region)
-                    .build(),
-            )
+            .physical_location(PhysicalLocation::builder().artifact_location(artifact).region(region).build())
             .build();
-        let message = format!(
-            "{} {} found in {}.",
-            rule.name,
-            finding.secret.redacted(),
-            finding.path
-        );
-        let properties = PropertyBag::builder()
-            .additional_properties(BTreeMap::from([
-                ("fingerprint".to_string(), json!(finding.fingerprint)),
-                ("secret".to_string(), json!(finding.secret.redacted())),
-                (
-                    "security-severity".to_string(),
-                    json!(rule.severity.security_severity()),
-                ),
-            ]))
-            .build();
-        SarifResult::builder()
+        let message = format!("{} {} found in {}.", rule.name, finding.secret.redacted(), finding.path);
+        let mut properties = BTreeMap::from([
+            ("fingerprint".to_string(), json!(finding.fingerprint)),
+            ("secret".to_string(), json!(finding.secret.redacted())),
+            ("security-severity".to_string(), json!(rule.severity.security_severity())),
+        ]);
+        if let Some(history) = &finding.history {
+            let first = history.first();
+            if let Some(commit) = &first.commit {
+                properties.insert("commit".to_string(), json!(commit.id));
+                properties.insert("author".to_string(), json!(commit.author));
+                properties.insert("authorEmail".to_string(), json!(commit.email));
+                properties.insert("date".to_string(), json!(commit.date));
+            }
+            properties.insert("blob".to_string(), json!(first.blob));
+            properties.insert("occurrences".to_string(), json!(history.occurrences.len()));
+            if let Some(at_head) = history.at_head {
+                properties.insert("atHead".to_string(), json!(at_head));
+            }
+        }
+        let properties = PropertyBag::builder().additional_properties(properties).build();
+        let mut result = SarifResult::builder()
             .rule_id(rule.id.clone())
             .rule_index(finding.rule as i64)
             .level(level(rule))
             .message(Message::builder().text(message).build())
             .locations(vec![location])
-            .partial_fingerprints(BTreeMap::from([(
-                FINGERPRINT_KEY.to_string(),
-                finding.fingerprint.clone(),
-            )]))
+            .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), finding.fingerprint.clone())]))
             .properties(properties)
-            .build()
+            .build();
+        result.occurrence_count = finding.history.as_ref().map(|h| h.occurrences.len() as i64);
+        result
     }
 }
 
@@ -153,10 +130,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         tags.push(format!("external/sonar/{key}"));
     }
     let mut properties = BTreeMap::from([
-        (
-            "security-severity".to_string(),
-            json!(rule.severity.security_severity()),
-        ),
+        ("security-severity".to_string(), json!(rule.severity.security_severity())),
         ("precision".to_string(), json!("high")),
         ("problem.severity".to_string(), json!(rule.severity.level())),
     ]);
@@ -166,33 +140,16 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     let mut builder = ReportingDescriptor::builder()
         .id(rule.id.clone())
         .name(rule.name.clone())
-        .short_description(
-            MultiformatMessageString::builder()
-                .text(rule.name.clone())
-                .build(),
-        )
-        .full_description(
-            MultiformatMessageString::builder()
-                .text(rule.description.clone())
-                .build(),
-        )
+        .short_description(MultiformatMessageString::builder().text(rule.name.clone()).build())
+        .full_description(MultiformatMessageString::builder().text(rule.description.clone()).build())
         .help(
             MultiformatMessageString::builder()
                 .text(format!("{} {help}", rule.description))
                 .markdown(format!("{}\n\n**Fix:** {help}", rule.description))
                 .build(),
         )
-        .default_configuration(
-            ReportingConfiguration::builder()
-                .level(json!(rule.severity.level()))
-                .build(),
-        )
-        .properties(
-            PropertyBag::builder()
-                .tags(tags)
-                .additional_properties(properties)
-                .build(),
-        )
+        .default_configuration(ReportingConfiguration::builder().level(json!(rule.severity.level())).build())
+        .properties(PropertyBag::builder().tags(tags).additional_properties(properties).build())
         .build();
     builder.help_uri = rule.help_uri.clone();
     builder

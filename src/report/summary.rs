@@ -14,11 +14,7 @@ pub fn summary_line(summary: &Summary) -> String {
     );
     let suppressed: u64 = summary.suppressed.values().sum();
     if suppressed > 0 {
-        let parts: Vec<String> = summary
-            .suppressed
-            .iter()
-            .map(|(why, n)| format!("{} {n}", why.as_str()))
-            .collect();
+        let parts: Vec<String> = summary.suppressed.iter().map(|(why, n)| format!("{} {n}", why.as_str())).collect();
         line.push_str(&format!("; {suppressed} suppressed ({})", parts.join(", ")));
     }
     if !summary.skipped.is_empty() {
@@ -26,15 +22,8 @@ pub fn summary_line(summary: &Summary) -> String {
         for skipped in &summary.skipped {
             *counts.entry(skipped.reason.kind()).or_insert(0u64) += 1;
         }
-        let parts: Vec<String> = counts
-            .iter()
-            .map(|(kind, n)| format!("{kind} {n}"))
-            .collect();
-        line.push_str(&format!(
-            "; skipped {} ({})",
-            summary.skipped.len(),
-            parts.join(", ")
-        ));
+        let parts: Vec<String> = counts.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+        line.push_str(&format!("; skipped {} ({})", summary.skipped.len(), parts.join(", ")));
     }
     line
 }
@@ -47,11 +36,7 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 #[cfg(test)]
@@ -71,15 +56,9 @@ mod tests {
             elapsed: Duration::from_millis(250),
             ..Summary::default()
         };
-        assert_eq!(
-            summary_line(&summary),
-            "1 finding in 3 files (3.0 MiB) in 0.25s"
-        );
+        assert_eq!(summary_line(&summary), "1 finding in 3 files (3.0 MiB) in 0.25s");
         summary.suppressed.insert(Suppression::Baseline, 2);
-        summary.skipped.push(Skipped {
-            path: "a.png".into(),
-            reason: SkipReason::Binary,
-        });
+        summary.skipped.push(Skipped { path: "a.png".into(), reason: SkipReason::Binary });
         assert_eq!(
             summary_line(&summary),
             "1 finding in 3 files (3.0 MiB) in 0.25s; 2 suppressed (baseline 2); skipped 1 (binary 1)"

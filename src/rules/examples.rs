@@ -38,11 +38,7 @@ pub fn test_examples(rules: &RuleSet) -> Result<Vec<ExampleFailure>, engine::Bui
             if secrets != [example.secret.as_str()] {
                 failures.push(ExampleFailure {
                     rule: rule.id.clone(),
-                    what: format!(
-                        "example {} should find exactly {:?}, found {secrets:?}",
-                        n + 1,
-                        example.secret
-                    ),
+                    what: format!("example {} should find exactly {:?}, found {secrets:?}", n + 1, example.secret),
                 });
             }
         }
@@ -51,10 +47,7 @@ pub fn test_examples(rules: &RuleSet) -> Result<Vec<ExampleFailure>, engine::Bui
             if !secrets.is_empty() {
                 failures.push(ExampleFailure {
                     rule: rule.id.clone(),
-                    what: format!(
-                        "counterexample {} should find nothing, found {secrets:?}",
-                        n + 1
-                    ),
+                    what: format!("counterexample {} should find nothing, found {secrets:?}", n + 1),
                 });
             }
         }

@@ -94,11 +94,7 @@ impl Severity {
 }
 
 /// The verifiers `verify = "…"` may name.
-pub const VERIFIERS: &[&str] = &[
-    "sonarcloud-scoped-org",
-    "sonarqube-server",
-    "sonar-user-token",
-];
+pub const VERIFIERS: &[&str] = &["sonarcloud-scoped-org", "sonarqube-server", "sonar-user-token"];
 
 /// A problem with a rule file, located as precisely as possible.
 #[derive(Debug, PartialEq, Eq)]
@@ -183,12 +179,7 @@ impl RuleSet {
 }
 
 fn rule_files(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
-    let error = |message: String| RuleError {
-        origin: path.display().to_string(),
-        line: None,
-        rule: None,
-        message,
-    };
+    let error = |message: String| RuleError { origin: path.display().to_string(), line: None, rule: None, message };
     let meta = std::fs::metadata(path).map_err(|e| error(format!("cannot read: {e}")))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -196,9 +187,7 @@ fn rule_files(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
     let entries = std::fs::read_dir(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let mut files = Vec::new();
     for entry in entries {
-        let file = entry
-            .map_err(|e| error(format!("cannot read: {e}")))?
-            .path();
+        let file = entry.map_err(|e| error(format!("cannot read: {e}")))?.path();
         if file.extension().is_some_and(|ext| ext == "toml") {
             files.push(file);
         }
@@ -233,18 +222,8 @@ mod tests {
     #[test]
     fn every_builtin_rule_has_enough_examples() {
         for rule in RuleSet::builtin().unwrap().rules() {
-            assert!(
-                rule.examples.len() >= 5,
-                "{} has {} examples",
-                rule.id,
-                rule.examples.len()
-            );
-            assert!(
-                rule.counterexamples.len() >= 5,
-                "{} has {} counterexamples",
-                rule.id,
-                rule.counterexamples.len()
-            );
+            assert!(rule.examples.len() >= 5, "{} has {} examples", rule.id, rule.examples.len());
+            assert!(rule.counterexamples.len() >= 5, "{} has {} counterexamples", rule.id, rule.counterexamples.len());
         }
     }
 

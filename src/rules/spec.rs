@@ -105,74 +105,45 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             message: "no [[rule]] in this file".to_string(),
         });
     }
-    file.rule
-        .into_iter()
-        .map(|spec| validate(origin, spec))
-        .collect()
+    file.rule.into_iter().map(|spec| validate(origin, spec)).collect()
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 fn validate(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
-    let error = |message: String| RuleError {
-        origin: origin.to_string(),
-        line: None,
-        rule: Some(spec.id.clone()),
-        message,
-    };
+    let error =
+        |message: String| RuleError { origin: origin.to_string(), line: None, rule: Some(spec.id.clone()), message };
     let kebab = !spec.id.is_empty()
-        && spec.id.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
+        && spec
+            .id
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     if !kebab {
-        return Err(error(
-            "the id must be kebab-case: lowercase letters, digits and single dashes".into(),
-        ));
+        return Err(error("the id must be kebab-case: lowercase letters, digits and single dashes".into()));
     }
     if spec.keywords.is_empty() || spec.keywords.iter().any(String::is_empty) {
-        return Err(error(
-            "`keywords` must list at least one non-empty literal".into(),
-        ));
+        return Err(error("`keywords` must list at least one non-empty literal".into()));
     }
     if let Some(verify) = &spec.verify
         && !VERIFIERS.contains(&verify.as_str())
     {
-        return Err(error(format!(
-            "unknown verifier `{verify}`; known: {}",
-            VERIFIERS.join(", ")
-        )));
+        return Err(error(format!("unknown verifier `{verify}`; known: {}", VERIFIERS.join(", "))));
     }
     if let Some(min) = spec.entropy_min
         && !(0.0..=8.0).contains(&min)
     {
-        return Err(error(format!(
-            "`entropy_min` must be between 0 and 8 bits, not {min}"
-        )));
+        return Err(error(format!("`entropy_min` must be between 0 and 8 bits, not {min}")));
     }
     let pattern_specs = match (spec.pattern, spec.patterns.is_empty()) {
-        (Some(regex), true) => vec![PatternSpec {
-            regex,
-            context: spec.context,
-        }],
+        (Some(regex), true) => vec![PatternSpec { regex, context: spec.context }],
         (None, false) if spec.context.is_none() => spec.patterns,
         (None, false) => {
-            return Err(error(
-                "`context` goes with `pattern`; give each of `patterns` its own".into(),
-            ));
+            return Err(error("`context` goes with `pattern`; give each of `patterns` its own".into()));
         }
         (Some(_), false) => {
-            return Err(error(
-                "give either `pattern` or `patterns`, not both".into(),
-            ));
+            return Err(error("give either `pattern` or `patterns`, not both".into()));
         }
         (None, true) => return Err(error("missing `pattern` (or `patterns`)".into())),
     };
@@ -205,14 +176,7 @@ fn validate(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
             patterns,
             entropy_min: spec.entropy_min,
         },
-        examples: spec
-            .examples
-            .into_iter()
-            .map(|e| Example {
-                text: e.text,
-                secret: e.secret,
-            })
-            .collect(),
+        examples: spec.examples.into_iter().map(|e| Example { text: e.text, secret: e.secret }).collect(),
         counterexamples: spec.counterexamples.into_iter().map(|c| c.text).collect(),
         id: spec.id,
         name: spec.name,
@@ -263,20 +227,14 @@ pattern = '''\b(acme_[0-9a-f]{8})\b'''
     #[test]
     fn a_bad_regex_names_the_rule_and_pattern() {
         let message = error_of(&GOOD.replace("{8})", "{8}"));
-        assert!(
-            message.starts_with("extra.toml: rule `acme-token`: pattern 1: "),
-            "{message}"
-        );
+        assert!(message.starts_with("extra.toml: rule `acme-token`: pattern 1: "), "{message}");
         assert!(message.contains("unclosed group"), "{message}");
     }
 
     #[test]
     fn a_pattern_without_a_capture_group_is_refused() {
         let message = error_of(&GOOD.replace("(acme_[0-9a-f]{8})", "acme_[0-9a-f]{8}"));
-        assert!(
-            message.contains("needs exactly one capture group"),
-            "{message}"
-        );
+        assert!(message.contains("needs exactly one capture group"), "{message}");
     }
 
     #[test]

@@ -17,16 +17,10 @@ pub enum Kind {
 pub fn classify(bytes: &[u8]) -> Kind {
     match bytes {
         [0xFF, 0xFE, ..] => {
-            return Kind::Utf16 {
-                big_endian: false,
-                bom: true,
-            };
+            return Kind::Utf16 { big_endian: false, bom: true };
         }
         [0xFE, 0xFF, ..] => {
-            return Kind::Utf16 {
-                big_endian: true,
-                bom: true,
-            };
+            return Kind::Utf16 { big_endian: true, bom: true };
         }
         _ => {}
     }
@@ -38,25 +32,13 @@ pub fn classify(bytes: &[u8]) -> Kind {
     // every other byte, on the same side throughout.
     let pairs = head.len() / 2;
     if pairs >= 2 {
-        let zero_high = head
-            .chunks_exact(2)
-            .filter(|p| p[1] == 0 && p[0] != 0)
-            .count();
-        let zero_low = head
-            .chunks_exact(2)
-            .filter(|p| p[0] == 0 && p[1] != 0)
-            .count();
+        let zero_high = head.chunks_exact(2).filter(|p| p[1] == 0 && p[0] != 0).count();
+        let zero_low = head.chunks_exact(2).filter(|p| p[0] == 0 && p[1] != 0).count();
         if zero_high * 10 >= pairs * 9 {
-            return Kind::Utf16 {
-                big_endian: false,
-                bom: false,
-            };
+            return Kind::Utf16 { big_endian: false, bom: false };
         }
         if zero_low * 10 >= pairs * 9 {
-            return Kind::Utf16 {
-                big_endian: true,
-                bom: false,
-            };
+            return Kind::Utf16 { big_endian: true, bom: false };
         }
     }
     Kind::Binary
@@ -68,10 +50,9 @@ pub fn text(bytes: &[u8], scan_binary: bool) -> Option<Cow<'_, [u8]>> {
         Kind::Text => Some(Cow::Borrowed(bytes)),
         Kind::Binary if scan_binary => Some(Cow::Borrowed(bytes)),
         Kind::Binary => None,
-        Kind::Utf16 { big_endian, bom } => Some(Cow::Owned(transcode_utf16(
-            &bytes[if bom { 2 } else { 0 }..],
-            big_endian,
-        ))),
+        Kind::Utf16 { big_endian, bom } => {
+            Some(Cow::Owned(transcode_utf16(&bytes[if bom { 2 } else { 0 }..], big_endian)))
+        }
     }
 }
 
@@ -80,15 +61,9 @@ pub fn text(bytes: &[u8], scan_binary: bool) -> Option<Cow<'_, [u8]>> {
 fn transcode_utf16(bytes: &[u8], big_endian: bool) -> Vec<u8> {
     let units = bytes.chunks_exact(2).map(|p| {
         let pair = [p[0], p[1]];
-        if big_endian {
-            u16::from_be_bytes(pair)
-        } else {
-            u16::from_le_bytes(pair)
-        }
+        if big_endian { u16::from_be_bytes(pair) } else { u16::from_le_bytes(pair) }
     });
-    let mut text: String = char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect();
+    let mut text: String = char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
     if bytes.len() % 2 == 1 {
         text.push(char::REPLACEMENT_CHARACTER);
     }

@@ -25,13 +25,7 @@ pub struct WalkOptions {
 
 /// Walks every target and calls `visit` with each file to scan, from as
 /// many threads as `options.threads`.
-pub fn walk(
-    targets: &[Target],
-    root: &ScanRoot,
-    options: &WalkOptions,
-    tally: &Tally,
-    visit: &(dyn Fn(Item) + Sync),
-) {
+pub fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tally, visit: &(dyn Fn(Item) + Sync)) {
     let Some((first, rest)) = targets.split_first() else {
         return;
     };
@@ -49,10 +43,7 @@ pub fn walk(
         builder.add_custom_ignore_filename(".sqscanignore");
     }
     let show = |path: &Path| {
-        let target = targets
-            .iter()
-            .find(|t| path.starts_with(&t.given))
-            .unwrap_or(first);
+        let target = targets.iter().find(|t| path.starts_with(&t.given)).unwrap_or(first);
         root.display(target, path)
     };
     builder.build_parallel().run(|| {
@@ -97,13 +88,7 @@ fn visit_entry(
         Ok(Some(())) => {}
         Ok(None) => {
             let size = entry.metadata().map_or(buffer.len() as u64, |m| m.len());
-            tally.skip(
-                show(path),
-                SkipReason::TooLarge {
-                    size,
-                    limit: options.max_file_size,
-                },
-            );
+            tally.skip(show(path), SkipReason::TooLarge { size, limit: options.max_file_size });
             return;
         }
         Err(error) => {
@@ -156,9 +141,7 @@ fn record_error(error: &ignore::Error, show: &dyn Fn(&Path) -> String, tally: &T
                 path.get_or_insert_with(|| p.clone());
                 current = err;
             }
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-                current = err
-            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => current = err,
             ignore::Error::Loop { child, .. } => {
                 path.get_or_insert_with(|| child.clone());
                 break SkipReason::SymlinkLoop;

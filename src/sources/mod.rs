@@ -4,6 +4,7 @@
 
 pub mod content;
 pub mod fs;
+pub mod git;
 pub mod paths;
 pub mod stdin;
 
@@ -27,12 +28,7 @@ pub struct Item<'a> {
 impl<'a> Item<'a> {
     /// A whole file.
     pub fn whole(path: &'a str, bytes: &'a [u8]) -> Item<'a> {
-        Item {
-            path,
-            bytes,
-            first_line: 1,
-            report: 0..bytes.len(),
-        }
+        Item { path, bytes, first_line: 1, report: 0..bytes.len() }
     }
 }
 
@@ -56,6 +52,12 @@ pub enum SkipReason {
     Symlink,
     /// A FIFO, socket or device found while walking.
     NotAFile,
+    /// A git object the repository does not have (a partial clone).
+    Missing,
+    /// A Git LFS pointer: the content lives outside the repository.
+    LfsPointer,
+    /// A git submodule: its history is another repository's.
+    Submodule,
 }
 
 impl SkipReason {
@@ -68,6 +70,9 @@ impl SkipReason {
             SkipReason::SymlinkLoop => "symlink-loop",
             SkipReason::Symlink => "symlink",
             SkipReason::NotAFile => "not-a-file",
+            SkipReason::Missing => "missing",
+            SkipReason::LfsPointer => "lfs-pointer",
+            SkipReason::Submodule => "submodule",
         }
     }
 
@@ -76,7 +81,7 @@ impl SkipReason {
     pub fn is_warning(&self) -> bool {
         matches!(
             self,
-            SkipReason::TooLarge { .. } | SkipReason::Unreadable(_) | SkipReason::SymlinkLoop
+            SkipReason::TooLarge { .. } | SkipReason::Unreadable(_) | SkipReason::SymlinkLoop | SkipReason::Missing
         )
     }
 }
@@ -92,6 +97,9 @@ impl fmt::Display for SkipReason {
             SkipReason::SymlinkLoop => write!(f, "symbolic link loop"),
             SkipReason::Symlink => write!(f, "symbolic link (use --follow to follow)"),
             SkipReason::NotAFile => write!(f, "not a regular file"),
+            SkipReason::Missing => write!(f, "object missing from the repository (a partial clone?)"),
+            SkipReason::LfsPointer => write!(f, "Git LFS pointer (the content is stored outside the repository)"),
+            SkipReason::Submodule => write!(f, "submodule (not followed; scan its repository on its own)"),
         }
     }
 }
@@ -99,12 +107,22 @@ impl fmt::Display for SkipReason {
 /// What sources read and skipped, shared by every worker thread.
 #[derive(Debug, Default)]
 pub struct Tally {
+    queued: AtomicU64,
     scanned: AtomicU64,
     bytes: AtomicU64,
     skipped: Mutex<Vec<Skipped>>,
 }
 
 impl Tally {
+    /// An item found that will be scanned (for progress).
+    pub fn queued(&self) {
+        self.queued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn queued_count(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     pub fn scanned(&self, bytes: u64) {
         self.scanned.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -116,14 +134,8 @@ impl Tally {
     }
 
     pub fn skip(&self, path: impl Into<String>, reason: SkipReason) {
-        let skipped = Skipped {
-            path: path.into(),
-            reason,
-        };
-        self.skipped
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(skipped);
+        let skipped = Skipped { path: path.into(), reason };
+        self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(skipped);
     }
 
     pub fn scanned_count(&self) -> u64 {
@@ -136,11 +148,7 @@ impl Tally {
 
     /// Everything skipped, sorted by path.
     pub fn skipped(&self) -> Vec<Skipped> {
-        let mut skipped = self
-            .skipped
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
+        let mut skipped = self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         skipped
     }

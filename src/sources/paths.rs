@@ -23,10 +23,7 @@ pub struct Target {
 
 impl Target {
     pub fn new(given: &Path) -> io::Result<Target> {
-        Ok(Target {
-            given: given.to_path_buf(),
-            canonical: given.canonicalize()?,
-        })
+        Ok(Target { given: given.to_path_buf(), canonical: given.canonicalize()? })
     }
 }
 
@@ -57,16 +54,9 @@ impl ScanRoot {
     /// How to show `entry`, a path found under `target`.
     pub fn display(&self, target: &Target, entry: &Path) -> String {
         let suffix = entry.strip_prefix(&target.given).unwrap_or(Path::new(""));
-        let absolute = if suffix.as_os_str().is_empty() {
-            target.canonical.clone()
-        } else {
-            target.canonical.join(suffix)
-        };
-        match self
-            .root
-            .as_deref()
-            .and_then(|root| absolute.strip_prefix(root).ok())
-        {
+        let absolute =
+            if suffix.as_os_str().is_empty() { target.canonical.clone() } else { target.canonical.join(suffix) };
+        match self.root.as_deref().and_then(|root| absolute.strip_prefix(root).ok()) {
             Some(relative) => slashed(relative),
             None => slashed(&absolute),
         }
@@ -101,10 +91,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         let target = Target::new(dir.path()).unwrap();
         let root = ScanRoot::at(target.canonical.clone());
-        assert_eq!(
-            root.display(&target, &dir.path().join("a/b/c.env")),
-            "a/b/c.env"
-        );
+        assert_eq!(root.display(&target, &dir.path().join("a/b/c.env")), "a/b/c.env");
     }
 
     #[test]

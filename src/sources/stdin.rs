@@ -22,15 +22,7 @@ pub fn read(
     tally: &Tally,
     visit: &dyn Fn(Item),
 ) -> io::Result<()> {
-    read_chunked(
-        input,
-        CHUNK,
-        OVERLAP,
-        max_file_size,
-        scan_binary,
-        tally,
-        visit,
-    )
+    read_chunked(input, CHUNK, OVERLAP, max_file_size, scan_binary, tally, visit)
 }
 
 fn read_chunked(
@@ -51,18 +43,10 @@ fn read_chunked(
         }
         content::Kind::Utf16 { .. } => {
             // Transcoding needs the whole text; bounded like a file.
-            input
-                .take(max_file_size.saturating_sub(buffer.len() as u64) + 1)
-                .read_to_end(&mut buffer)?;
+            input.take(max_file_size.saturating_sub(buffer.len() as u64) + 1).read_to_end(&mut buffer)?;
             if buffer.len() as u64 > max_file_size {
                 let limit = max_file_size;
-                tally.skip(
-                    STDIN_PATH,
-                    SkipReason::TooLarge {
-                        size: buffer.len() as u64,
-                        limit,
-                    },
-                );
+                tally.skip(STDIN_PATH, SkipReason::TooLarge { size: buffer.len() as u64, limit });
                 return Ok(());
             }
             let text = content::text(&buffer, scan_binary).unwrap_or_default();
@@ -76,17 +60,8 @@ fn read_chunked(
     let mut first_line = 1;
     let mut report_from = 0;
     loop {
-        let report_to = if eof {
-            buffer.len()
-        } else {
-            buffer.len() - overlap
-        };
-        visit(Item {
-            path: STDIN_PATH,
-            bytes: &buffer,
-            first_line,
-            report: report_from..report_to,
-        });
+        let report_to = if eof { buffer.len() } else { buffer.len() - overlap };
+        visit(Item { path: STDIN_PATH, bytes: &buffer, first_line, report: report_from..report_to });
         if eof {
             return Ok(());
         }
@@ -100,12 +75,7 @@ fn read_chunked(
         if buffer.len() == before {
             // Nothing new: what is left was all reported, but for the overlap.
             let report_to = buffer.len();
-            visit(Item {
-                path: STDIN_PATH,
-                bytes: &buffer,
-                first_line,
-                report: report_from..report_to,
-            });
+            visit(Item { path: STDIN_PATH, bytes: &buffer, first_line, report: report_from..report_to });
             return Ok(());
         }
     }
@@ -141,25 +111,10 @@ mod tests {
             let base_line = item.first_line;
             let lines_before = memchr::memchr_iter(b'\n', &item.bytes[..item.report.start]).count();
             let first_reported = &item.bytes[item.report.start..];
-            let first = std::str::from_utf8(first_reported)
-                .unwrap()
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string();
-            seen.borrow_mut()
-                .push((item.report.len(), base_line + lines_before, first));
+            let first = std::str::from_utf8(first_reported).unwrap().lines().next().unwrap_or("").to_string();
+            seen.borrow_mut().push((item.report.len(), base_line + lines_before, first));
         };
-        read_chunked(
-            &mut text.as_bytes(),
-            4096,
-            1024,
-            u64::MAX,
-            false,
-            &tally,
-            &visit,
-        )
-        .unwrap();
+        read_chunked(&mut text.as_bytes(), 4096, 1024, u64::MAX, false, &tally, &visit).unwrap();
         let seen = seen.into_inner();
         assert!(seen.len() > 10);
         assert_eq!(seen.iter().map(|s| s.0).sum::<usize>(), text.len());

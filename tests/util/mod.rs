@@ -21,9 +21,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temporary directory"),
-        }
+        Sandbox { dir: tempfile::tempdir().expect("temporary directory") }
     }
 
     pub fn path(&self) -> &Path {
@@ -85,4 +83,68 @@ pub fn findings(document: &serde_json::Value) -> Vec<(String, String, u64, Strin
             )
         })
         .collect()
+}
+
+/// A git repository in a temporary directory, driven by the git CLI.
+pub struct GitRepo {
+    pub sandbox: Sandbox,
+    commits: std::cell::Cell<u32>,
+}
+
+impl GitRepo {
+    pub fn new() -> GitRepo {
+        let repo = GitRepo { sandbox: Sandbox::new(), commits: std::cell::Cell::new(0) };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["config", "user.name", "Ann Dev"]);
+        repo.git(&["config", "user.email", "ann@example.com"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.sandbox.path()
+    }
+
+    /// Runs git here; panics with its stderr if it fails. Returns stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+
+    /// Writes files (a `None` content deletes the file) and commits them all.
+    /// Commits are a minute apart from 2024-01-01, so dates are known.
+    pub fn commit(&self, message: &str, files: &[(&str, Option<&str>)]) -> String {
+        for (path, content) in files {
+            match content {
+                Some(content) => {
+                    self.sandbox.write(path, content);
+                }
+                None => {
+                    std::fs::remove_file(self.sandbox.join(path)).expect("remove");
+                }
+            }
+        }
+        self.git(&["add", "-A"]);
+        let n = self.commits.get() + 1;
+        self.commits.set(n);
+        let date = format!("2024-01-01T00:{:02}:00+00:00", n % 60);
+        let output = std::process::Command::new("git")
+            .args(["commit", "-q", "--allow-empty", "-m", message])
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .current_dir(self.path())
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git commit: {}", String::from_utf8_lossy(&output.stderr));
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    pub fn sqscan(&self, args: &[&str]) -> Command {
+        self.sandbox.sqscan(args)
+    }
+}
+
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -1,6 +1,11 @@
 //! One scan, wired together: a source hands items to worker threads, where
-//! the engine finds matches, matches become findings and filters mark the
-//! suppressed ones; the calling thread counts them and feeds the reporter.
+//! the engine finds matches and matches become findings; the calling thread
+//! applies the filters, counts, and feeds the reporter.
+//!
+//! `files` and `git` hold the producers for each kind of target; `run` is
+//! the one loop they all report through.
+
+pub mod git;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +16,7 @@ use anyhow::Context as _;
 
 use crate::engine::Engine;
 use crate::filters::Suppressor;
-use crate::findings::{Finding, Locator};
+use crate::findings::{Finding, Locator, Suppression};
 use crate::report::{Reporter, Summary};
 use crate::rules::RuleSet;
 use crate::sources::{Item, Tally};
@@ -25,18 +30,16 @@ pub struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     pub fn new(rules: &'a RuleSet, suppressor: &'a Suppressor) -> anyhow::Result<Scanner<'a>> {
-        Ok(Scanner {
-            rules,
-            engine: rules.engine()?,
-            suppressor,
-        })
+        Ok(Scanner { rules, engine: rules.engine()?, suppressor })
     }
 
     pub fn rules(&self) -> &'a RuleSet {
         self.rules
     }
 
-    /// The findings of one item, suppressed ones marked as such.
+    /// The findings of one item; those whose line carries an allow comment
+    /// are marked suppressed (the rest of the filters need the finding's
+    /// final path, and apply in [`run`]).
     pub fn findings(&self, item: &Item) -> Vec<Finding> {
         let matches = self.engine.scan(item.bytes);
         let mut locator = Locator::starting_at_line(item.bytes, item.first_line);
@@ -44,19 +47,17 @@ impl<'a> Scanner<'a> {
             .into_iter()
             .filter(|m| item.report.contains(&m.span.start))
             .map(|m| {
-                let mut finding = Finding::new(
-                    m.detector,
-                    self.rules.get(m.detector),
-                    &m,
-                    item.path,
-                    &mut locator,
-                );
-                finding.suppressed = self
-                    .suppressor
-                    .check(&finding, locator.line_of(m.span.start));
+                let mut finding = Finding::new(m.detector, self.rules.get(m.detector), &m, item.path, &mut locator);
+                if self.suppressor.allows_line(locator.line_of(m.span.start)) {
+                    finding.suppressed = Some(Suppression::InlineComment);
+                }
                 finding
             })
             .collect()
+    }
+
+    pub fn suppressor(&self) -> &Suppressor {
+        self.suppressor
     }
 }
 
@@ -67,14 +68,18 @@ pub struct Outcome {
     pub failing: u64,
 }
 
-/// Runs `source` (which calls its argument once per item, from any number
-/// of threads) and reports every finding. `unit` names what items are
-/// ("files", "blobs").
+/// Where producers send findings, from any thread. It answers whether to go
+/// on: `false` once the report can no longer be written (a closed pipe).
+pub type Emit<'a> = &'a (dyn Fn(Finding) -> bool + Sync);
+
+/// Runs `produce`, which emits findings from any number of threads, and
+/// reports every one that no filter suppresses. `unit` names what the
+/// source scans ("files", "blobs").
 pub fn run(
     scanner: &Scanner,
     tally: &Tally,
     unit: &'static str,
-    source: impl FnOnce(&(dyn Fn(Item) + Sync)) -> anyhow::Result<()> + Send,
+    produce: impl FnOnce(Emit) -> anyhow::Result<()> + Send,
     mut reporter: Box<dyn Reporter + '_>,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
@@ -82,31 +87,30 @@ pub fn run(
     // Set when the report cannot be written (a closed pipe): the rest of
     // the scan is then skipped rather than done for nobody.
     let stop = AtomicBool::new(false);
-    let mut summary = Summary {
-        unit,
-        ..Summary::default()
-    };
+    let mut summary = Summary { unit, ..Summary::default() };
     let mut failing = 0;
     let mut report_error = None;
     let stop = &stop;
-    let source_result = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
-            let visit = move |item: Item| {
+    let produced = std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let emit = move |finding: Finding| {
                 if stop.load(Ordering::Relaxed) {
-                    return;
+                    return false;
                 }
-                for finding in scanner.findings(&item) {
-                    // Cannot fail: the receiver outlives every sender.
-                    let _ = sender.send(finding);
-                }
+                // Cannot fail: the receiver outlives every sender.
+                let _ = sender.send(finding);
+                true
             };
-            let result = source(&visit);
+            let result = produce(&emit);
             // Dropping the sender ends the receiving loop.
-            drop(visit);
+            drop(emit);
             result
         });
         let mut suppressed: BTreeMap<_, u64> = BTreeMap::new();
-        for finding in receiver {
+        for mut finding in receiver {
+            if finding.suppressed.is_none() {
+                finding.suppressed = scanner.suppressor().policy(&finding);
+            }
             if let Some(why) = finding.suppressed {
                 *suppressed.entry(why).or_default() += 1;
                 continue;
@@ -123,18 +127,37 @@ pub fn run(
             }
         }
         summary.suppressed = suppressed;
-        worker
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("a scanning thread panicked")))
+        producer.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a scanning thread panicked")))
     });
     if let Some(error) = report_error {
         return Err(error).context("writing the report");
     }
-    source_result?;
+    produced?;
     summary.scanned = tally.scanned_count();
     summary.bytes = tally.bytes_count();
     summary.skipped = tally.skipped();
     summary.elapsed = started.elapsed();
     reporter.finish(&summary).context("writing the report")?;
     Ok(Outcome { summary, failing })
+}
+
+/// A producer for [`run`] over a source of items: every finding of every
+/// item. Once the report is closed, items are no longer scanned.
+pub fn items<'s>(
+    scanner: &'s Scanner,
+    source: impl FnOnce(&(dyn Fn(Item) + Sync)) -> anyhow::Result<()> + Send + 's,
+) -> impl FnOnce(Emit) -> anyhow::Result<()> + Send + 's {
+    move |emit| {
+        let open = AtomicBool::new(true);
+        source(&|item: Item| {
+            if !open.load(Ordering::Relaxed) {
+                return;
+            }
+            for finding in scanner.findings(&item) {
+                if !emit(finding) {
+                    open.store(false, Ordering::Relaxed);
+                }
+            }
+        })
+    }
 }

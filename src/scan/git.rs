@@ -1,0 +1,287 @@
+//! Producers for git targets: a whole history, a range of commits, and the
+//! staged changes. Blobs are read and scanned in parallel, each worker with
+//! its own repository handle, while one thread walks commits and trees;
+//! provenance is computed afterwards, for matched blobs only.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use git2::{Oid, Repository};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+use super::{Emit, Scanner};
+use crate::findings::{Commit, Finding, History, Occurrence, Suppression};
+use crate::sources::git::{self, BlobReader, Change, CommitGraph, OidMap, OidSet};
+use crate::sources::{Item, SkipReason, Tally};
+
+#[derive(Debug, Clone)]
+pub struct GitOptions {
+    /// The repository's git directory (`.git`, or a bare repository).
+    pub git_dir: PathBuf,
+    pub threads: usize,
+    pub max_file_size: u64,
+    pub scan_binary: bool,
+}
+
+/// Channel depth between the walking thread and the scanning workers:
+/// enough to keep workers busy, little enough to bound memory.
+const QUEUE: usize = 1024;
+
+/// Every blob reachable from any ref, each scanned once; each secret
+/// reported per path with the commits that introduced it.
+pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
+    let repo = Repository::open(&options.git_dir)?;
+    let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
+    let (send, jobs) = sync_channel(QUEUE);
+    let graph = std::thread::scope(|scope| {
+        let walker = scope.spawn(move || -> anyhow::Result<CommitGraph> {
+            let repo = Repository::open(&options.git_dir)?;
+            git::walk_all(&repo, tally, &mut |blob| {
+                // Fails only once the workers are gone; the walk then ends harmlessly.
+                let _ = send.send(blob);
+            })
+        });
+        in_parallel(options, jobs, |reader, blob: git::BlobRef| {
+            let found = reader.read(blob.oid, |text| {
+                tally.scanned(text.len() as u64);
+                scanner.findings(&Item::whole(&blob.path, text))
+            });
+            match found {
+                Ok(findings) if !findings.is_empty() => {
+                    lock(&hits).insert(blob.oid, findings);
+                }
+                Ok(_) => {}
+                Err(reason) => tally.skip(blob_label(&blob.path, blob.oid), reason),
+            }
+        })?;
+        walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the history walk panicked")))
+    })?;
+
+    let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let targets: OidSet = hits.keys().copied().collect();
+    let provenance = git::trace(&repo, &graph, &targets);
+    let mut commits = CommitCache::new(&repo, &graph);
+    let mut located = Vec::new();
+    for (oid, findings) in &hits {
+        match provenance.introductions.get(oid) {
+            Some(introductions) => {
+                for introduction in introductions {
+                    let commit = commits.get(introduction.commit);
+                    for finding in findings {
+                        located.push(Located::new(
+                            finding,
+                            &introduction.path,
+                            *oid,
+                            Some((introduction.commit, commit.clone())),
+                        ));
+                    }
+                }
+            }
+            // Reachable only from a tag naming a tree or blob: no commit.
+            None => located.extend(findings.iter().map(|f| Located::new(f, &f.path, *oid, None))),
+        }
+    }
+    let mut at_head = HashSet::new();
+    for (oid, path) in &provenance.at_head {
+        for finding in hits.get(oid).into_iter().flatten() {
+            at_head.insert((path.clone(), finding.fingerprint.clone()));
+        }
+    }
+    emit_grouped(located, Some(&at_head), emit);
+    Ok(())
+}
+
+/// What the commits of `A..B` added: only secrets on added lines.
+pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
+    let repo = Repository::open(&options.git_dir)?;
+    let range = git::resolve_range(&repo, spec)?;
+    let found: Mutex<Vec<(Change, Vec<Finding>)>> = Mutex::default();
+    let (send, jobs) = sync_channel(QUEUE);
+    let graph = std::thread::scope(|scope| {
+        let walker = scope.spawn(move || -> anyhow::Result<CommitGraph> {
+            let repo = Repository::open(&options.git_dir)?;
+            git::range_changes(&repo, &range, &mut |change| {
+                tally.queued();
+                let _ = send.send(change);
+            })
+        });
+        in_parallel(options, jobs, |reader, change: Change| {
+            if let Some(findings) = scan_change(scanner, reader, &change, tally) {
+                lock(&found).push((change, findings));
+            }
+        })?;
+        walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the range walk panicked")))
+    })?;
+    let mut commits = CommitCache::new(&repo, &graph);
+    let mut located = Vec::new();
+    for (change, findings) in found.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let commit = change.commit.map(|index| (index, commits.get(index)));
+        located.extend(findings.iter().map(|f| Located::new(f, &change.path, change.new, commit.clone())));
+    }
+    emit_grouped(located, None, emit);
+    Ok(())
+}
+
+/// The index against HEAD: secrets on the lines a commit would add.
+pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
+    let repo = Repository::open(&options.git_dir)?;
+    let changes = git::staged_changes(&repo).context("reading the index")?;
+    let (send, jobs) = sync_channel(changes.len().max(1));
+    for change in changes {
+        tally.queued();
+        let _ = send.send(change);
+    }
+    drop(send);
+    in_parallel(options, jobs, |reader, change: Change| {
+        for finding in scan_change(scanner, reader, &change, tally).into_iter().flatten() {
+            emit(finding);
+        }
+    })
+}
+
+/// Scans a change's new blob; keeps findings on the lines it adds.
+fn scan_change(scanner: &Scanner, reader: &BlobReader, change: &Change, tally: &Tally) -> Option<Vec<Finding>> {
+    let found = reader.read(change.new, |text| {
+        tally.scanned(text.len() as u64);
+        scanner.findings(&Item::whole(&change.path, text))
+    });
+    let findings = match found {
+        Ok(findings) if findings.is_empty() => return None,
+        Ok(findings) => findings,
+        Err(reason) => {
+            tally.skip(blob_label(&change.path, change.new), reason);
+            return None;
+        }
+    };
+    // Line diffs only for the few changes that hold a secret.
+    match git::added_lines(reader.repo(), &change.old, change.new) {
+        Ok(None) => Some(findings),
+        Ok(Some(added)) => {
+            let kept: Vec<Finding> = findings.into_iter().filter(|f| added.contains(&f.position.line)).collect();
+            (!kept.is_empty()).then_some(kept)
+        }
+        Err(e) => {
+            // Without a diff, every line counts as added: better a known
+            // token reported again than a new one missed.
+            tally.skip(
+                blob_label(&change.path, change.new),
+                SkipReason::Unreadable(format!("diff failed, scanned whole: {e}")),
+            );
+            Some(findings)
+        }
+    }
+}
+
+/// Runs `work` on every job from `jobs` on `options.threads` workers, each
+/// with its own blob reader. Ends when the sender is dropped.
+fn in_parallel<J: Send>(
+    options: &GitOptions,
+    jobs: Receiver<J>,
+    work: impl Fn(&BlobReader, J) + Sync,
+) -> anyhow::Result<()> {
+    // Fail here, not once per job, if the repository cannot be opened.
+    BlobReader::open(&options.git_dir, options.max_file_size, options.scan_binary)?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads).build()?;
+    let failed = AtomicBool::new(false);
+    pool.install(|| {
+        jobs.into_iter().par_bridge().for_each_init(
+            || BlobReader::open(&options.git_dir, options.max_file_size, options.scan_binary),
+            |reader, job| match reader {
+                Ok(reader) => work(reader, job),
+                Err(_) => failed.store(true, Ordering::Relaxed),
+            },
+        )
+    });
+    if failed.load(Ordering::Relaxed) {
+        anyhow::bail!("cannot open {} from a worker thread", options.git_dir.display());
+    }
+    Ok(())
+}
+
+fn blob_label(path: &str, oid: Oid) -> String {
+    format!("{path} (blob {})", &oid.to_string()[..12])
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Commit details, read once per commit that matters.
+struct CommitCache<'a> {
+    repo: &'a Repository,
+    graph: &'a CommitGraph,
+    loaded: BTreeMap<usize, Arc<Commit>>,
+}
+
+impl<'a> CommitCache<'a> {
+    fn new(repo: &'a Repository, graph: &'a CommitGraph) -> CommitCache<'a> {
+        CommitCache { repo, graph, loaded: BTreeMap::new() }
+    }
+
+    fn get(&mut self, index: usize) -> Arc<Commit> {
+        let (repo, graph) = (self.repo, self.graph);
+        self.loaded.entry(index).or_insert_with(|| Arc::new(git::commit_info(repo, graph.commits[index].id))).clone()
+    }
+}
+
+/// One finding in one blob at one path, introduced by one commit.
+struct Located {
+    /// Position of the commit in the graph (children first, so larger is
+    /// older); `None` when no commit introduced it.
+    age: Option<usize>,
+    occurrence: Occurrence,
+    finding: Finding,
+}
+
+impl Located {
+    fn new(finding: &Finding, path: &str, blob: Oid, commit: Option<(usize, Arc<Commit>)>) -> Located {
+        let mut finding = finding.clone();
+        finding.path = path.to_string();
+        Located {
+            age: commit.as_ref().map(|(index, _)| *index),
+            occurrence: Occurrence {
+                commit: commit.map(|(_, c)| c),
+                path: path.to_string(),
+                blob: blob.to_string(),
+                line: finding.position.line,
+                column: finding.position.column,
+            },
+            finding,
+        }
+    }
+}
+
+/// One finding per secret and path: the oldest occurrence, carrying the
+/// whole list. Occurrences whose line allows the secret drop out; a group
+/// with nothing else is emitted once, suppressed, to be counted.
+fn emit_grouped(located: Vec<Located>, at_head: Option<&HashSet<(String, String)>>, emit: Emit) {
+    let mut groups: BTreeMap<(String, String), Vec<Located>> = BTreeMap::new();
+    for l in located {
+        groups.entry((l.finding.fingerprint.clone(), l.finding.path.clone())).or_default().push(l);
+    }
+    for ((fingerprint, path), mut group) in groups {
+        // Oldest first; occurrences without a commit last.
+        group.sort_by_key(|l| (l.age.is_none(), std::cmp::Reverse(l.age)));
+        let allowed = |l: &Located| l.finding.suppressed == Some(Suppression::InlineComment);
+        if group.iter().all(allowed) {
+            if !emit(group.swap_remove(0).finding) {
+                return;
+            }
+            continue;
+        }
+        group.retain(|l| !allowed(l));
+        let occurrences: Vec<Occurrence> = group.iter().map(|l| l.occurrence.clone()).collect();
+        let mut finding = group.swap_remove(0).finding;
+        finding.history = Some(History {
+            occurrences,
+            at_head: at_head.map(|set| set.contains(&(path.clone(), fingerprint.clone()))),
+        });
+        if !emit(finding) {
+            return;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Provenance, computed only for the blobs that matched: every commit that
+//! introduced one of them at a path (the blob is at that path in the commit
+//! and in none of its parents), oldest first by the commit graph, and which
+//! of them HEAD still holds.
+//!
+//! Each tree is read at most once: what a tree holds of the matched blobs
+//! (path and blob) is remembered by tree id, and most trees hold none.
+
+use std::rc::Rc;
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::{CommitGraph, OidMap, OidSet};
+
+/// One commit putting one matched blob at one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introduction {
+    /// Index into the graph's commits.
+    pub commit: usize,
+    pub path: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Provenance {
+    /// For each matched blob, its introductions, oldest first.
+    pub introductions: OidMap<Vec<Introduction>>,
+    /// (blob, path) pairs present in HEAD's tree.
+    pub at_head: Vec<(Oid, String)>,
+}
+
+type Holdings = Option<Rc<[(String, Oid)]>>;
+
+struct Tracer<'a> {
+    repo: &'a Repository,
+    targets: &'a OidSet,
+    memo: OidMap<Holdings>,
+}
+
+/// Traces `targets` through `graph`.
+pub fn trace(repo: &Repository, graph: &CommitGraph, targets: &OidSet) -> Provenance {
+    let mut provenance = Provenance::default();
+    if targets.is_empty() {
+        return provenance;
+    }
+    let mut tracer = Tracer { repo, targets, memo: OidMap::default() };
+    let trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
+    // Oldest first: parents before children.
+    for (index, commit) in graph.commits.iter().enumerate().rev() {
+        let Some(held) = tracer.holdings(commit.tree) else {
+            continue;
+        };
+        let parents: Vec<Holdings> =
+            commit.parents.iter().filter_map(|p| trees.get(p)).map(|&tree| tracer.holdings(tree)).collect();
+        for (path, blob) in held.iter() {
+            let inherited = parents.iter().flatten().any(|p| p.iter().any(|(pp, pb)| pp == path && pb == blob));
+            if !inherited {
+                provenance
+                    .introductions
+                    .entry(*blob)
+                    .or_default()
+                    .push(Introduction { commit: index, path: path.clone() });
+            }
+        }
+    }
+    // Walked from the end, each list runs oldest first.
+    if let Some(head) = graph.head_tree
+        && let Some(held) = tracer.holdings(head)
+    {
+        provenance.at_head = held.iter().map(|(path, blob)| (*blob, path.clone())).collect();
+    }
+    provenance
+}
+
+impl Tracer<'_> {
+    /// The matched blobs under `tree`, with their paths relative to it.
+    fn holdings(&mut self, tree: Oid) -> Holdings {
+        if let Some(known) = self.memo.get(&tree) {
+            return known.clone();
+        }
+        let mut held = Vec::new();
+        if let Ok(object) = self.repo.find_tree(tree) {
+            for entry in object.iter() {
+                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                match entry.kind() {
+                    Some(ObjectType::Blob) if self.targets.contains(&entry.id()) => held.push((name, entry.id())),
+                    Some(ObjectType::Tree) => {
+                        if let Some(below) = self.holdings(entry.id()) {
+                            held.extend(below.iter().map(|(path, blob)| (format!("{name}/{path}"), *blob)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let held: Holdings = (!held.is_empty()).then(|| Rc::from(held));
+        self.memo.insert(tree, held.clone());
+        held
+    }
+}
