@@ -6,7 +6,8 @@
 //! `findings` (located, fingerprinted, redacted) → `filters` (allow
 //! comments, allow lists, baselines) → `report` (human, json, jsonl, sarif).
 //! `rules` is the data the engine runs; `config` is `.sqscan.toml`; `cli`
-//! turns arguments into settings; `scan` wires one run together.
+//! turns arguments into settings; `scan` wires one run together; `verify`,
+//! beside the flow, asks SonarQube whether found tokens are live.
 
 pub mod cli;
 pub mod config;
@@ -17,3 +18,4 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sources;
+pub mod verify;

@@ -129,6 +129,25 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE", help_heading = "Rules and filters")]
     pub baseline: Option<PathBuf>,
 
+    /// Ask SonarQube whether each found token is still live (see README: what is sent where)
+    #[arg(long, help_heading = "Verification")]
+    pub verify: bool,
+    /// The SonarQube Server that Server tokens may be checked against
+    #[arg(long, value_name = "URL", requires = "verify", help_heading = "Verification")]
+    pub sonar_url: Option<String>,
+    /// Also check Server tokens against a sonar.host.url found next to them
+    #[arg(long, requires = "verify", help_heading = "Verification")]
+    pub verify_found_hosts: bool,
+    /// Time budget for all verification, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "verify", help_heading = "Verification")]
+    pub verify_timeout: u64,
+    /// Tokens checked at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Verification")]
+    pub verify_concurrency: u16,
+    /// Which findings set the failing exit code: any, or only verified-active ones
+    #[arg(long, value_enum, default_value_t = FailOnArg::Any, value_name = "WHICH", help_heading = "Verification")]
+    pub fail_on: FailOnArg,
+
     /// Worker threads [default: one per core]
     #[arg(short = 'j', long, value_name = "N", help_heading = "Performance")]
     pub threads: Option<usize>,
@@ -163,6 +182,12 @@ pub enum FormatArg {
     Sarif,
     /// A baseline file of the findings (what `sqscan baseline` writes)
     Baseline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Any,
+    Active,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

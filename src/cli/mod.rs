@@ -67,7 +67,7 @@ fn run_files(
     options: &WalkOptions,
     read_stdin: bool,
 ) -> anyhow::Result<ExitCode> {
-    let scanner = Scanner::new(&settings.rules, &settings.suppressor)?;
+    let scanner = settings.scanner()?;
     let tally = Tally::default();
     let source = |visit: &(dyn Fn(crate::sources::Item) + Sync)| -> anyhow::Result<()> {
         walk::walk(targets, root, options, &tally, visit);
@@ -97,7 +97,7 @@ fn scan_git(args: &GitArgs) -> anyhow::Result<ExitCode> {
         // Resolved now too, so that a bad range fails before any output.
         repository::resolve_range(&repo, spec)?;
     }
-    let scanner = Scanner::new(&settings.rules, &settings.suppressor)?;
+    let scanner = settings.scanner()?;
     let tally = Tally::default();
     let produce = |emit: Emit| match &range {
         Some(spec) => scan::git::range(&scanner, &options, spec, &tally, emit),
@@ -133,7 +133,7 @@ fn scan_staged(args: &StagedArgs) -> anyhow::Result<ExitCode> {
         return run_files(&settings, &targets, &scan_root, &options, false);
     }
     let options = git_options(&settings, &repo, args.binary);
-    let scanner = Scanner::new(&settings.rules, &settings.suppressor)?;
+    let scanner = settings.scanner()?;
     let tally = Tally::default();
     let produce = |emit: Emit| scan::git::staged(&scanner, &options, &tally, emit);
     report_run(&settings, &scanner, &tally, "files", Some(root), produce)
@@ -164,8 +164,9 @@ fn report_run(
         let queued = tally.queued_count().max(scanned);
         format!("{scanned}/{queued} {unit} scanned, {}", human_bytes(tally.bytes_count()))
     };
-    let outcome =
-        progress::while_running(settings.progress, status, || scan::run(scanner, tally, unit, produce, reporter))?;
+    let outcome = progress::while_running(settings.progress, status, || {
+        scan::run(scanner, tally, unit, &settings.policy(), produce, reporter)
+    })?;
     Ok(finish(settings, &outcome))
 }
 

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::args::{CommonArgs, FormatArg, When};
+use super::args::{CommonArgs, FailOnArg, FormatArg, When};
 use crate::config::{self, Config};
 use crate::filters::{Baseline, Suppressor};
 use crate::report::{Format, ReportContext};
 use crate::rules::RuleSet;
+use crate::scan::{FailOn, Policy};
+use crate::verify::{Verifier, VerifyOptions};
 
 pub struct Settings {
     pub format: Format,
@@ -25,6 +27,8 @@ pub struct Settings {
     pub max_file_size: u64,
     pub rules: RuleSet,
     pub suppressor: Suppressor,
+    pub verifier: Option<Verifier>,
+    pub fail_on: FailOn,
 }
 
 impl Settings {
@@ -64,6 +68,19 @@ impl Settings {
             Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         };
+        if args.fail_on == FailOnArg::Active && !args.verify {
+            anyhow::bail!("--fail-on active needs --verify: without it no token is known to be active");
+        }
+        let verifier = if args.verify {
+            Some(Verifier::new(VerifyOptions {
+                sonar_url: args.sonar_url.clone(),
+                found_hosts: args.verify_found_hosts,
+                budget: std::time::Duration::from_secs(args.verify_timeout),
+                concurrency: usize::from(args.verify_concurrency),
+            })?)
+        } else {
+            None
+        };
         Ok(Settings {
             format,
             output: args.output.clone(),
@@ -84,6 +101,11 @@ impl Settings {
             max_file_size: args.max_file_size,
             rules,
             suppressor,
+            verifier,
+            fail_on: match args.fail_on {
+                FailOnArg::Any => FailOn::Any,
+                FailOnArg::Active => FailOn::Active,
+            },
         })
     }
 
@@ -97,6 +119,16 @@ impl Settings {
             }
             None => Box::new(io::BufWriter::new(io::stdout().lock())),
         })
+    }
+
+    /// What a run does besides reporting: verification, and what fails.
+    pub fn policy(&self) -> Policy<'_> {
+        Policy { verifier: self.verifier.as_ref(), fail_on: self.fail_on }
+    }
+
+    /// A scanner for these settings.
+    pub fn scanner(&self) -> anyhow::Result<crate::scan::Scanner<'_>> {
+        Ok(crate::scan::Scanner::new(&self.rules, &self.suppressor)?.with_hints(self.verifier.is_some()))
     }
 
     pub fn report_context(&self, root: Option<PathBuf>) -> ReportContext<'_> {

@@ -5,11 +5,13 @@ mod fingerprint;
 mod history;
 mod location;
 mod secret;
+mod verification;
 
 pub use fingerprint::fingerprint;
 pub use history::{Commit, History, Occurrence, rfc3339};
 pub use location::{Locator, Position, Snippet};
 pub use secret::Secret;
+pub use verification::{Hints, Liveness, Verification};
 
 use crate::engine::{Encoding, Match};
 use crate::rules::Rule;
@@ -31,6 +33,11 @@ pub struct Finding {
     pub suppressed: Option<Suppression>,
     /// For a secret found in git history: where and when it entered.
     pub history: Option<History>,
+    /// What the text around it says of where the token is used (collected
+    /// only for `--verify`).
+    pub hints: Option<Hints>,
+    /// Whether the token is live (with `--verify`).
+    pub verification: Option<Verification>,
 }
 
 /// Why a finding is not reported.
@@ -76,6 +83,8 @@ impl Finding {
             snippet: locator.snippet(&m.span),
             suppressed: None,
             history: None,
+            hints: None,
+            verification: None,
         }
     }
 

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use super::{ReportContext, Reporter, Summary, sort_findings};
 use crate::engine::Encoding;
-use crate::findings::Finding;
+use crate::findings::{Finding, Liveness};
 use crate::rules::Severity;
 
 pub struct Human<'a> {
@@ -81,6 +81,21 @@ impl<'a> Human<'a> {
             if !facts.is_empty() {
                 writeln!(self.out, "    {}", facts.join("; "))?;
             }
+        }
+        if let Some(verification) = &finding.verification {
+            let status = match verification.status {
+                Liveness::Active => paint.wrap("1;31", "ACTIVE"),
+                Liveness::Inactive => paint.wrap("32", "inactive"),
+                Liveness::Unknown => paint.wrap("33", "unknown"),
+            };
+            let mut line = format!("    verified: {status} ({})", verification.detail);
+            if let Some(host) = &verification.host {
+                line.push_str(&format!(" at {host}"));
+            }
+            if let Some(expires) = &verification.expires {
+                line.push_str(&format!(", expires {expires}"));
+            }
+            writeln!(self.out, "{line}")?;
         }
         writeln!(self.out)
     }

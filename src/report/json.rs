@@ -37,6 +37,19 @@ struct FindingRecord<'a> {
     snippet: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     history: Option<HistoryRecord<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<VerificationRecord<'a>>,
+}
+
+/// With `--verify`.
+#[derive(Serialize)]
+struct VerificationRecord<'a> {
+    status: &'a str,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: Option<&'a str>,
 }
 
 /// For findings in git history.
@@ -147,6 +160,12 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
                     column: o.column,
                 })
                 .collect(),
+        }),
+        verification: finding.verification.as_ref().map(|v| VerificationRecord {
+            status: v.status.as_str(),
+            detail: &v.detail,
+            host: v.host.as_deref(),
+            expires: v.expires.as_deref(),
         }),
     }
 }

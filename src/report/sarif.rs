@@ -19,7 +19,7 @@ use serde_sarif::sarif::{
 };
 
 use super::{ReportContext, Reporter, Summary, sort_findings};
-use crate::findings::Finding;
+use crate::findings::{Finding, Liveness};
 use crate::rules::Rule;
 
 pub const INFORMATION_URI: &str = "https://github.com/sqscan/sqscan";
@@ -95,6 +95,17 @@ impl<'a> Sarif<'a> {
             properties.insert("occurrences".to_string(), json!(history.occurrences.len()));
             if let Some(at_head) = history.at_head {
                 properties.insert("atHead".to_string(), json!(at_head));
+            }
+        }
+        if let Some(verification) = &finding.verification {
+            let mut record = json!({"status": verification.status.as_str(), "detail": verification.detail});
+            if let Some(expires) = &verification.expires {
+                record["expires"] = json!(expires);
+            }
+            properties.insert("verification".to_string(), record);
+            if verification.status == Liveness::Active {
+                // A live token is an incident: the highest score there is.
+                properties.insert("security-severity".to_string(), json!("10.0"));
             }
         }
         let properties = PropertyBag::builder().additional_properties(properties).build();

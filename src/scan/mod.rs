@@ -16,21 +16,30 @@ use anyhow::Context as _;
 
 use crate::engine::Engine;
 use crate::filters::Suppressor;
-use crate::findings::{Finding, Locator, Suppression};
+use crate::findings::{Finding, Liveness, Locator, Suppression};
 use crate::report::{Reporter, Summary};
 use crate::rules::RuleSet;
 use crate::sources::{Item, Tally};
+use crate::verify::Verifier;
 
 /// Everything needed to turn an item's bytes into findings.
 pub struct Scanner<'a> {
     rules: &'a RuleSet,
     engine: Engine,
     suppressor: &'a Suppressor,
+    /// Read the text around findings for where their tokens are used.
+    collect_hints: bool,
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(rules: &'a RuleSet, suppressor: &'a Suppressor) -> anyhow::Result<Scanner<'a>> {
-        Ok(Scanner { rules, engine: rules.engine()?, suppressor })
+        Ok(Scanner { rules, engine: rules.engine()?, suppressor, collect_hints: false })
+    }
+
+    /// Collects [`Hints`](crate::findings::Hints) with every finding, for verification.
+    pub fn with_hints(mut self, collect: bool) -> Scanner<'a> {
+        self.collect_hints = collect;
+        self
     }
 
     pub fn rules(&self) -> &'a RuleSet {
@@ -48,8 +57,12 @@ impl<'a> Scanner<'a> {
             .filter(|m| item.report.contains(&m.span.start))
             .map(|m| {
                 let mut finding = Finding::new(m.detector, self.rules.get(m.detector), &m, item.path, &mut locator);
-                if self.suppressor.allows_line(locator.line_of(m.span.start)) {
+                let line = locator.line_of(m.span.start);
+                if self.suppressor.allows_line(line) {
                     finding.suppressed = Some(Suppression::InlineComment);
+                }
+                if self.collect_hints {
+                    finding.hints = Some(crate::verify::hints::hints(item.bytes, line));
                 }
                 finding
             })
@@ -72,6 +85,23 @@ pub struct Outcome {
 /// on: `false` once the report can no longer be written (a closed pipe).
 pub type Emit<'a> = &'a (dyn Fn(Finding) -> bool + Sync);
 
+/// Which reported findings set the failing exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Every finding (but notes).
+    Any,
+    /// Only findings whose token verification found active.
+    Active,
+}
+
+/// What a run does with findings besides reporting them.
+pub struct Policy<'a> {
+    /// Check tokens' liveness before reporting (findings are then held
+    /// until the scan ends, and verified together).
+    pub verifier: Option<&'a Verifier>,
+    pub fail_on: FailOn,
+}
+
 /// Runs `produce`, which emits findings from any number of threads, and
 /// reports every one that no filter suppresses. `unit` names what the
 /// source scans ("files", "blobs").
@@ -79,6 +109,7 @@ pub fn run(
     scanner: &Scanner,
     tally: &Tally,
     unit: &'static str,
+    policy: &Policy,
     produce: impl FnOnce(Emit) -> anyhow::Result<()> + Send,
     mut reporter: Box<dyn Reporter + '_>,
 ) -> anyhow::Result<Outcome> {
@@ -90,11 +121,25 @@ pub fn run(
     let mut summary = Summary { unit, ..Summary::default() };
     let mut failing = 0;
     let mut report_error = None;
-    let stop = &stop;
+    let mut held = Vec::new();
+    let mut deliver = |finding: Finding, failing: &mut u64| {
+        let rule = scanner.rules().get(finding.rule);
+        let live = finding.verification.as_ref().is_some_and(|v| v.status == Liveness::Active);
+        if rule.severity.fails_scan() && (policy.fail_on == FailOn::Any || live) {
+            *failing += 1;
+        }
+        if report_error.is_none()
+            && let Err(error) = reporter.finding(finding)
+        {
+            stop.store(true, Ordering::Relaxed);
+            report_error = Some(error);
+        }
+    };
+    let stop_flag = &stop;
     let produced = std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
             let emit = move |finding: Finding| {
-                if stop.load(Ordering::Relaxed) {
+                if stop_flag.load(Ordering::Relaxed) {
                     return false;
                 }
                 // Cannot fail: the receiver outlives every sender.
@@ -116,23 +161,25 @@ pub fn run(
                 continue;
             }
             summary.findings += 1;
-            if scanner.rules().get(finding.rule).severity.fails_scan() {
-                failing += 1;
-            }
-            if report_error.is_none()
-                && let Err(error) = reporter.finding(finding)
-            {
-                stop.store(true, Ordering::Relaxed);
-                report_error = Some(error);
+            if policy.verifier.is_some() {
+                held.push(finding);
+            } else {
+                deliver(finding, &mut failing);
             }
         }
         summary.suppressed = suppressed;
         producer.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a scanning thread panicked")))
     });
+    produced?;
+    if let Some(verifier) = policy.verifier {
+        verifier.verify(&mut held, scanner.rules());
+        for finding in held {
+            deliver(finding, &mut failing);
+        }
+    }
     if let Some(error) = report_error {
         return Err(error).context("writing the report");
     }
-    produced?;
     summary.scanned = tally.scanned_count();
     summary.bytes = tally.bytes_count();
     summary.skipped = tally.skipped();

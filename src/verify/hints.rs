@@ -1,0 +1,66 @@
+//! Reads the text around a finding for where its token is used: a Sonar
+//! server URL (`sonar.host.url=…`, `SONAR_HOST_URL: …`, a URL on the token's
+//! own line), SonarQube Cloud markers, and the US region.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::findings::Hints;
+
+static HOST_KEY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    crate::engine::compile(
+        r#"(?i)(?:sonar[._-]?host[._-]?url|sonarqube[._-]?(?:host[._-]?)?url|sonar[._-]?(?:server[._-]?)?url|serverUrl)["']?[ \t]*(?:=>|[:=>])[ \t]*["']?(https?://[^\s"'<>`]+)"#,
+    )
+    .ok()
+});
+static SONAR_URL: LazyLock<Option<Regex>> =
+    LazyLock::new(|| crate::engine::compile(r#"(?i)https?://(?:[^\s/@"'<>]*@)?[^\s/"'<>]*sonar[^\s"'<>`]*"#).ok());
+static CLOUD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    crate::engine::compile(r"(?i)sonarcloud|sonarqube\.us|sonar[._-]?organization|sonarcloud-github-action").ok()
+});
+static REGION_US: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    crate::engine::compile(r#"(?i)sonar[._-]?region["']?[ \t]*[:=][ \t]*["']?us\b|sonarqube\.us"#).ok()
+});
+
+/// What `text` (a whole file or blob) and `line` (the token's line) say.
+pub fn hints(text: &[u8], line: &[u8]) -> Hints {
+    let find = |regex: &LazyLock<Option<Regex>>, hay: &[u8]| regex.as_ref().is_some_and(|r| r.is_match(hay));
+    let host = HOST_KEY
+        .as_ref()
+        .and_then(|r| r.captures(text))
+        .and_then(|c| c.get(1))
+        .or_else(|| SONAR_URL.as_ref().and_then(|r| r.find(line)))
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
+    Hints { host, cloud: find(&CLOUD, text), region_us: find(&REGION_US, text) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_key_anywhere_in_the_file_names_the_server() {
+        let text = b"sonar.projectKey=x\nsonar.host.url=https://sonar.acme.io/sonar\nsonar.login=abc\n";
+        let found = hints(text, b"sonar.login=abc");
+        assert_eq!(found.host.as_deref(), Some("https://sonar.acme.io/sonar"));
+        assert!(!found.cloud && !found.region_us);
+        let found = hints(b"-Dsonar.host.url=\"https://sonarcloud.io\"", b"");
+        assert_eq!(found.host.as_deref(), Some("https://sonarcloud.io"));
+        assert!(found.cloud);
+    }
+
+    #[test]
+    fn a_url_on_the_token_line_names_the_server() {
+        let line = b"curl -u abc: https://sonar.corp.example:9000/api/projects/search";
+        assert_eq!(hints(line, line).host.as_deref(), Some("https://sonar.corp.example:9000/api/projects/search"));
+    }
+
+    #[test]
+    fn the_us_region_is_recognised() {
+        assert!(hints(b"sonar.region=us\n", b"").region_us);
+        assert!(hints(b"SONAR_REGION: \"us\"\n", b"").region_us);
+        assert!(hints(b"url: https://sonarqube.us\n", b"").region_us);
+        assert!(!hints(b"sonar.region=eu\n", b"").region_us);
+    }
+}

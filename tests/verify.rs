@@ -1,0 +1,356 @@
+//! `--verify` against real HTTP servers on 127.0.0.1 playing SonarQube
+//! Cloud (both regions) and a SonarQube Server: every outcome, that each
+//! secret is asked once, that nothing goes where the policy forbids, and
+//! that tokens never show in output.
+
+mod util;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use util::fake_sonar::{FakeSonar, Reply, Request};
+use util::{HEX, SOT, SQP, SQU, Sandbox, json as parse, run};
+
+const VALIDATE: &str = "/api/authentication/validate";
+
+/// Cloud: `live` are valid tokens; anonymous and other tokens are not.
+fn cloud(live: &'static [&'static str]) -> FakeSonar {
+    FakeSonar::start(move |request: &Request| {
+        let token = request.authorization.as_deref().and_then(|a| a.strip_prefix("Bearer "));
+        if request.path == VALIDATE {
+            let valid = token.is_some_and(|t| live.contains(&t));
+            let reply = Reply::json(200, json!({ "valid": valid }));
+            return if valid {
+                reply.header("SonarQube-Authentication-Token-Expiration", "2027-01-01T00:00:00+0000")
+            } else {
+                reply
+            };
+        }
+        if request.path.starts_with("/api/projects/search?organization=") {
+            return match token {
+                Some(t) if live.contains(&t) => {
+                    Reply::json(403, json!({"errors": [{"msg": "Insufficient privileges"}]}))
+                }
+                _ => Reply::json(401, json!({"errors": [{"msg": "Authentication required"}]})),
+            };
+        }
+        Reply::json(404, json!({"errors": [{"msg": "Unknown url"}]}))
+    })
+}
+
+/// A SonarQube Server: `live` are valid tokens (Basic `token:`).
+fn server(live: &'static [&'static str], forces_authentication: bool) -> FakeSonar {
+    FakeSonar::start(move |request: &Request| match request.path.as_str() {
+        "/api/system/status" => Reply::json(200, json!({"id": "x", "version": "9.9.4", "status": "UP"})),
+        VALIDATE => {
+            let valid = match &request.authorization {
+                None => !forces_authentication,
+                Some(header) => live.iter().any(|t| *header == basic(t)),
+            };
+            Reply::json(200, json!({ "valid": valid }))
+        }
+        _ => Reply::json(404, json!({})),
+    })
+}
+
+fn basic(token: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{token}:")))
+}
+
+struct Run {
+    code: i32,
+    document: Value,
+    stdout: String,
+    stderr: String,
+}
+
+fn verify(sandbox: &Sandbox, eu: &FakeSonar, us: &FakeSonar, args: &[&str]) -> Run {
+    let mut all = vec!["scan", "--verify"];
+    if !args.contains(&"--format") {
+        all.extend(["--format", "json"]);
+    }
+    all.extend_from_slice(args);
+    let mut command = sandbox.sqscan(&all);
+    command
+        .env("SQSCAN_SONARCLOUD_URL", eu.url())
+        .env("SQSCAN_SONARQUBE_US_URL", us.url())
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY");
+    let (code, stdout, stderr) = run(command);
+    let document = if stdout.trim_start().starts_with('{') { parse(&stdout) } else { Value::Null };
+    Run { code, document, stdout, stderr }
+}
+
+fn verification(run: &Run, index: usize) -> &Value {
+    &run.document["findings"][index]["verification"]
+}
+
+fn with_token(request: &Request, token: &str) -> bool {
+    request.authorization.as_deref().is_some_and(|a| a.contains(token) || *a == basic(token))
+}
+
+fn assert_never_shown(run: &Run, secret: &str) {
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the token was printed");
+}
+
+#[test]
+fn a_live_cloud_user_token_is_active_asked_once_with_its_expiry() {
+    let (eu, us) = (cloud(&[HEX]), cloud(&[]));
+    let sandbox = Sandbox::new();
+    for file in ["a.env", "b.env", "c/d.env"] {
+        sandbox.write(file, format!("SONAR_TOKEN={HEX}\n"));
+    }
+    let run = verify(&sandbox, &eu, &us, &[]);
+    assert_eq!(run.code, 1);
+    for i in 0..3 {
+        let v = verification(&run, i);
+        assert_eq!(v["status"], "active", "{v}");
+        assert_eq!(v["detail"], "SonarQube Cloud user token (EU)");
+        assert_eq!(v["expires"], "2027-01-01T00:00:00+0000");
+    }
+    let requests = eu.requests();
+    assert_eq!(requests.iter().filter(|r| with_token(r, HEX)).count(), 1, "{requests:?}");
+    assert_eq!(requests.iter().filter(|r| r.authorization.is_none()).count(), 1, "one anonymous control call");
+    assert!(
+        requests
+            .iter()
+            .filter(|r| with_token(r, HEX))
+            .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {HEX}")))
+    );
+    assert!(requests.iter().all(|r| r.user_agent.as_deref() == Some(concat!("sqscan/", env!("CARGO_PKG_VERSION")))));
+    assert!(us.requests().is_empty(), "found in EU: US is not asked");
+    assert_never_shown(&run, HEX);
+}
+
+#[test]
+fn a_dead_cloud_token_is_inactive_after_both_regions() {
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={HEX}\n"));
+    let run = verify(&sandbox, &eu, &us, &[]);
+    assert_eq!(verification(&run, 0)["status"], "inactive");
+    assert_eq!(eu.requests().iter().filter(|r| with_token(r, HEX)).count(), 1);
+    assert_eq!(us.requests().iter().filter(|r| with_token(r, HEX)).count(), 1);
+    assert_never_shown(&run, HEX);
+}
+
+#[test]
+fn a_us_region_hint_asks_only_the_us() {
+    let (eu, us) = (cloud(&[HEX]), cloud(&[HEX]));
+    let sandbox = Sandbox::new();
+    sandbox.write("sonar-project.properties", format!("sonar.region=us\nsonar.token={HEX}\n"));
+    let run = verify(&sandbox, &eu, &us, &[]);
+    assert_eq!(verification(&run, 0)["detail"], "SonarQube Cloud user token (US)");
+    assert!(eu.requests().is_empty());
+}
+
+#[test]
+fn a_scoped_org_token_is_checked_by_differential_probe() {
+    let (eu, us) = (cloud(&[SOT]), cloud(&[]));
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SOT}\n"));
+    let run = verify(&sandbox, &eu, &us, &[]);
+    let v = verification(&run, 0);
+    assert_eq!(v["status"], "active", "{v}");
+    assert_eq!(v["detail"], "SonarQube Cloud Scoped Organization Token (EU)");
+    let requests = eu.requests();
+    let probes: Vec<&Request> = requests.iter().filter(|r| r.path.starts_with("/api/projects/search")).collect();
+    assert_eq!(probes.len(), 2, "one control with a fake token, one with the real one: {requests:?}");
+    let fake = probes.iter().find(|r| !with_token(r, SOT)).expect("a control call");
+    assert!(fake.authorization.as_deref().unwrap().starts_with("Bearer sqco_"));
+    assert_eq!(probes[0].path, probes[1].path, "the same random organization");
+    assert_never_shown(&run, SOT);
+
+    // Refused everywhere: inactive.
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let run = verify(&sandbox, &eu, &us, &[]);
+    assert_eq!(verification(&run, 0)["status"], "inactive");
+}
+
+/// One finding's verification when Cloud answers every real-token call with `reply`.
+fn outcome_when_cloud_answers(reply: Reply, args: &[&str]) -> (Value, usize) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let eu = FakeSonar::start(move |request: &Request| {
+        if request.authorization.is_none() {
+            return Reply::json(200, json!({"valid": false}));
+        }
+        seen.fetch_add(1, Ordering::SeqCst);
+        reply.clone()
+    });
+    let us = cloud(&[]);
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={HEX}\n"));
+    let run = verify(&sandbox, &eu, &us, args);
+    assert_never_shown(&run, HEX);
+    (verification(&run, 0).clone(), calls.load(Ordering::SeqCst))
+}
+
+#[test]
+fn answers_that_prove_nothing_are_unknown_never_active() {
+    let cases = [
+        (Reply::text(200, "text/html", "<html><body>Access denied by WAF</body></html>"), "HTML page"),
+        (Reply::text(200, "application/json", "{\"valid\": tru"), "not JSON"),
+        (Reply::json(200, json!({"authenticated": true})), "another shape"),
+        (Reply::json(500, json!({"errors": []})), "server error (HTTP 500)"),
+        (Reply::json(302, json!({})).header("Location", "https://example.com/login"), "HTTP 302"),
+    ];
+    for (reply, reason) in cases {
+        let (v, _) = outcome_when_cloud_answers(reply, &[]);
+        assert_eq!(v["status"], "unknown", "{reason}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains(reason), "{reason}: {v}");
+    }
+    let (v, _) = outcome_when_cloud_answers(Reply::json(200, json!({"valid": false})), &[]);
+    assert_eq!(v["status"], "inactive", "{v}");
+}
+
+#[test]
+fn rate_limits_are_waited_out_within_bounds() {
+    // 429 with Retry-After, then an answer.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let eu = FakeSonar::start(move |request: &Request| {
+        if request.authorization.is_none() {
+            return Reply::json(200, json!({"valid": false}));
+        }
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Reply::json(429, json!({})).header("Retry-After", "1");
+        }
+        Reply::json(200, json!({"valid": true}))
+    });
+    let us = cloud(&[]);
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={HEX}\n"));
+    let run = verify(&sandbox, &eu, &us, &[]);
+    assert_eq!(verification(&run, 0)["status"], "active");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+    // 429 that persists: unknown, after a bounded number of tries.
+    let (v, tries) = outcome_when_cloud_answers(Reply::json(429, json!({})), &[]);
+    assert_eq!(v["status"], "unknown");
+    assert!(v["detail"].as_str().unwrap().contains("429"), "{v}");
+    assert_eq!(tries, 3);
+}
+
+#[test]
+fn a_slow_server_is_unknown_within_the_time_budget() {
+    let started = std::time::Instant::now();
+    let (v, _) = outcome_when_cloud_answers(
+        Reply::json(200, json!({"valid": true})).after(Duration::from_secs(4)),
+        &["--verify-timeout", "1"],
+    );
+    assert_eq!(v["status"], "unknown", "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    assert!(detail.contains("timed out") || detail.contains("budget"), "{detail}");
+    assert!(started.elapsed() < Duration::from_secs(4) + Duration::from_millis(3900), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn server_tokens_go_only_to_the_named_server_with_basic_auth() {
+    let (eu, us) = (cloud(&[SQP]), cloud(&[SQP]));
+    let sonar = server(&[SQP], true);
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SQP}\n"));
+    let run = verify(&sandbox, &eu, &us, &["--sonar-url", &sonar.url()]);
+    let v = verification(&run, 0);
+    assert_eq!(v["status"], "active", "{v}");
+    assert_eq!(v["host"], sonar.url());
+    let requests = sonar.requests();
+    assert!(requests.iter().any(|r| r.path == "/api/system/status" && r.authorization.is_none()));
+    assert!(requests.iter().any(|r| r.path == VALIDATE && r.authorization.is_none()), "an anonymous control call");
+    assert_eq!(requests.iter().filter(|r| r.authorization.as_deref() == Some(&basic(SQP))).count(), 1);
+    assert!(eu.requests().is_empty() && us.requests().is_empty(), "a Server token never goes to Cloud");
+    assert_never_shown(&run, SQP);
+}
+
+#[test]
+fn a_server_that_does_not_force_authentication_proves_nothing() {
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let sonar = server(&[], false);
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SQU}\n"));
+    let run = verify(&sandbox, &eu, &us, &["--sonar-url", &sonar.url()]);
+    let v = verification(&run, 0);
+    assert_eq!(v["status"], "unknown");
+    assert!(v["detail"].as_str().unwrap().contains("anonymous"), "{v}");
+    assert!(!sonar.requests().iter().any(|r| with_token(r, SQU)), "the token is not sent when validate proves nothing");
+}
+
+#[test]
+fn without_a_named_server_a_server_token_goes_nowhere() {
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let found = server(&[SQU, HEX], true);
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "sonar-project.properties",
+        format!("sonar.host.url={}\nsonar.token={SQU}\nsonar.login={HEX}\n", found.url()),
+    );
+    let run = verify(&sandbox, &eu, &us, &[]);
+    for i in 0..2 {
+        let v = verification(&run, i);
+        assert_eq!(v["status"], "unknown", "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("--sonar-url"), "{v}");
+    }
+    assert!(found.requests().is_empty(), "a host found in the content is not used without --verify-found-hosts");
+    assert!(
+        eu.requests().is_empty() && us.requests().is_empty(),
+        "a 40-hex token next to a Server URL is a Server token"
+    );
+
+    let run = verify(&sandbox, &eu, &us, &["--verify-found-hosts"]);
+    assert_eq!(verification(&run, 0)["status"], "active");
+    assert_eq!(verification(&run, 1)["status"], "active");
+    assert!(eu.requests().is_empty() && us.requests().is_empty());
+    assert_never_shown(&run, SQU);
+    assert_never_shown(&run, HEX);
+}
+
+#[test]
+fn fail_on_active_fails_only_for_live_tokens() {
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SOT}\n"));
+    assert_eq!(verify(&sandbox, &eu, &us, &["--fail-on", "active"]).code, 0);
+    assert_eq!(verify(&sandbox, &eu, &us, &[]).code, 1, "by default any finding fails");
+    let (eu, us) = (cloud(&[SOT]), cloud(&[]));
+    assert_eq!(verify(&sandbox, &eu, &us, &["--fail-on", "active"]).code, 1);
+
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--fail-on", "active"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--fail-on active needs --verify"), "{stderr}");
+}
+
+#[test]
+fn sarif_and_human_show_the_outcome() {
+    let (eu, us) = (cloud(&[SOT]), cloud(&[]));
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SOT}\n"));
+    let run = verify(&sandbox, &eu, &us, &["--format", "sarif"]);
+    let result = &run.document["runs"][0]["results"][0];
+    assert_eq!(result["properties"]["verification"]["status"], "active");
+    assert_eq!(result["properties"]["security-severity"], "10.0");
+    let run = verify(&sandbox, &eu, &us, &["--format", "human"]);
+    assert!(run.stdout.contains("verified: ACTIVE (SonarQube Cloud Scoped Organization Token (EU))"), "{}", run.stdout);
+    assert_never_shown(&run, SOT);
+}
+
+#[test]
+fn an_unsafe_server_url_is_refused_before_scanning() {
+    let sandbox = Sandbox::new();
+    for (url, needle) in
+        [("http://sonar.example.com", "HTTPS"), ("ftp://x", "unsupported scheme"), ("sonar", "not a URL")]
+    {
+        let (code, stdout, stderr) = run(sandbox.sqscan(&["scan", "--verify", "--sonar-url", url]));
+        assert_eq!(code, 2, "{url}");
+        assert!(stdout.is_empty());
+        assert!(stderr.contains(needle), "{url}: {stderr}");
+    }
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--sonar-url", "https://sonar.example.com"]));
+    assert_eq!(code, 2, "--sonar-url needs --verify: {stderr}");
+}
