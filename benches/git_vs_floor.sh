@@ -42,8 +42,9 @@ time_runs() { # name, command...
 # The floor's input, listed once (not timed): every blob reachable from any ref.
 start=$(date +%s.%N)
 git -C "$repo" rev-list --objects --all \
+  | cut -d' ' -f1 \
   | git -C "$repo" cat-file --batch-check='%(objecttype) %(objectname) %(objectsize)' \
-  | awk '$1 == "blob" {print $2; n++; s += $3} END {print n, s > "/dev/stderr"}' > "$work/blobs" 2> "$work/count"
+  | awk '$1 == "blob" {print $2; n++; s += $3} END {printf "%d %d\n", n, s > "/dev/stderr"}' > "$work/blobs" 2> "$work/count"
 list_time=$(echo "$(date +%s.%N) - $start" | bc -l)
 read -r blobs blob_bytes < "$work/count"
 commits=$(git -C "$repo" rev-list --all | wc -l)
