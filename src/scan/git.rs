@@ -5,17 +5,15 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use git2::{Oid, Repository};
-use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use super::{Emit, Scanner};
 use crate::findings::{Commit, Finding, History, Occurrence, Suppression};
-use crate::sources::git::{self, BlobReader, Change, CommitGraph, OidMap, OidSet};
+use crate::sources::git::{self, BlobReader, Change, CommitGraph, Objects, OidMap, OidSet, PackPosition, PackSet};
 use crate::sources::{Item, SkipReason, Tally};
 
 #[derive(Debug, Clone)]
@@ -30,23 +28,30 @@ pub struct GitOptions {
 /// Channel depth between the walking thread and the scanning workers:
 /// enough to keep workers busy, little enough to bound memory.
 const QUEUE: usize = 1024;
+/// Blobs a worker takes at a time: neighbours in a pack share delta bases.
+const CHUNK: usize = 512;
 
 /// Every blob reachable from any ref, each scanned once; each secret
 /// reported per path with the commits that introduced it.
 pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    let repo = Repository::open(&options.git_dir)?;
+    let packs = PackSet::open(&options.git_dir);
+    let mut objects = Objects::new(&packs, Repository::open(&options.git_dir)?);
+    let mut blobs = Vec::new();
+    let graph = git::walk_all(&mut objects, tally, &mut |blob| blobs.push(blob))?;
+    // In pack order, so that each worker rebuilds deltas from bases it has
+    // just built; loose objects last.
+    let mut jobs: Vec<(Option<PackPosition>, git::BlobRef)> =
+        blobs.into_iter().map(|blob| (packs.locate(blob.oid), blob)).collect();
+    jobs.sort_by_key(|(position, _)| (position.is_none(), *position));
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
-    let (send, jobs) = sync_channel(QUEUE);
-    let graph = std::thread::scope(|scope| {
-        let walker = scope.spawn(move || -> anyhow::Result<CommitGraph> {
-            let repo = Repository::open(&options.git_dir)?;
-            git::walk_all(&repo, tally, &mut |blob| {
-                // Fails only once the workers are gone; the walk then ends harmlessly.
-                let _ = send.send(blob);
-            })
-        });
-        in_parallel(options, jobs, |reader, blob: git::BlobRef| {
-            let found = reader.read(blob.oid, |text| {
+    let mut chunks = Vec::new();
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        chunks.push(jobs.by_ref().take(CHUNK).collect::<Vec<_>>());
+    }
+    in_parallel(options, &packs, chunks.into_iter(), |reader, chunk| {
+        for (position, blob) in chunk {
+            let found = reader.read(blob.oid, position, |text| {
                 tally.scanned(text.len() as u64);
                 scanner.findings(&Item::whole(&blob.path, text))
             });
@@ -57,14 +62,13 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
                 Ok(_) => {}
                 Err(reason) => tally.skip(blob_label(&blob.path, blob.oid), reason),
             }
-        })?;
-        walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the history walk panicked")))
+        }
     })?;
 
     let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let targets: OidSet = hits.keys().copied().collect();
-    let provenance = git::trace(&repo, &graph, &targets);
-    let mut commits = CommitCache::new(&repo, &graph);
+    let provenance = git::trace(&mut objects, &graph, &targets);
+    let mut commits = CommitCache::new(objects.repo(), &graph);
     let mut located = Vec::new();
     for (oid, findings) in &hits {
         match provenance.introductions.get(oid) {
@@ -99,6 +103,7 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
 pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
     let repo = Repository::open(&options.git_dir)?;
     let range = git::resolve_range(&repo, spec)?;
+    let packs = PackSet::open(&options.git_dir);
     let found: Mutex<Vec<(Change, Vec<Finding>)>> = Mutex::default();
     let (send, jobs) = sync_channel(QUEUE);
     let graph = std::thread::scope(|scope| {
@@ -109,7 +114,7 @@ pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally,
                 let _ = send.send(change);
             })
         });
-        in_parallel(options, jobs, |reader, change: Change| {
+        in_parallel(options, &packs, jobs.into_iter(), |reader, change: Change| {
             if let Some(findings) = scan_change(scanner, reader, &change, tally) {
                 lock(&found).push((change, findings));
             }
@@ -130,13 +135,11 @@ pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally,
 pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
     let repo = Repository::open(&options.git_dir)?;
     let changes = git::staged_changes(&repo).context("reading the index")?;
-    let (send, jobs) = sync_channel(changes.len().max(1));
-    for change in changes {
+    for _ in &changes {
         tally.queued();
-        let _ = send.send(change);
     }
-    drop(send);
-    in_parallel(options, jobs, |reader, change: Change| {
+    let packs = PackSet::open(&options.git_dir);
+    in_parallel(options, &packs, changes.into_iter(), |reader, change: Change| {
         for finding in scan_change(scanner, reader, &change, tally).into_iter().flatten() {
             emit(finding);
         }
@@ -144,8 +147,8 @@ pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit
 }
 
 /// Scans a change's new blob; keeps findings on the lines it adds.
-fn scan_change(scanner: &Scanner, reader: &BlobReader, change: &Change, tally: &Tally) -> Option<Vec<Finding>> {
-    let found = reader.read(change.new, |text| {
+fn scan_change(scanner: &Scanner, reader: &mut BlobReader, change: &Change, tally: &Tally) -> Option<Vec<Finding>> {
+    let found = reader.read(change.new, None, |text| {
         tally.scanned(text.len() as u64);
         scanner.findings(&Item::whole(&change.path, text))
     });
@@ -176,29 +179,31 @@ fn scan_change(scanner: &Scanner, reader: &BlobReader, change: &Change, tally: &
     }
 }
 
-/// Runs `work` on every job from `jobs` on `options.threads` workers, each
-/// with its own blob reader. Ends when the sender is dropped.
+/// Runs `work` on every job of `jobs`, in order, on `options.threads`
+/// workers, each with its own blob reader (one repository handle and pack
+/// base cache per worker thread).
 fn in_parallel<J: Send>(
     options: &GitOptions,
-    jobs: Receiver<J>,
-    work: impl Fn(&BlobReader, J) + Sync,
+    packs: &PackSet,
+    jobs: impl Iterator<Item = J> + Send,
+    work: impl Fn(&mut BlobReader, J) + Sync,
 ) -> anyhow::Result<()> {
-    // Fail here, not once per job, if the repository cannot be opened.
-    BlobReader::open(&options.git_dir, options.max_file_size, options.scan_binary)?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads).build()?;
-    let failed = AtomicBool::new(false);
-    pool.install(|| {
-        jobs.into_iter().par_bridge().for_each_init(
-            || BlobReader::open(&options.git_dir, options.max_file_size, options.scan_binary),
-            |reader, job| match reader {
-                Ok(reader) => work(reader, job),
-                Err(_) => failed.store(true, Ordering::Relaxed),
-            },
-        )
+    let readers = (0..options.threads.max(1))
+        .map(|_| BlobReader::open(packs, &options.git_dir, options.max_file_size, options.scan_binary))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(readers.len()).build()?;
+    let jobs = Mutex::new(jobs);
+    let next = || lock(&jobs).next();
+    pool.scope(|scope| {
+        for mut reader in readers {
+            let (next, work) = (&next, &work);
+            scope.spawn(move |_| {
+                while let Some(job) = next() {
+                    work(&mut reader, job);
+                }
+            });
+        }
     });
-    if failed.load(Ordering::Relaxed) {
-        anyhow::bail!("cannot open {} from a worker thread", options.git_dir.display());
-    }
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 //! the engine finds matches and matches become findings; the calling thread
 //! applies the filters, counts, and feeds the reporter.
 //!
-//! `files` and `git` hold the producers for each kind of target; `run` is
-//! the one loop they all report through.
+//! A producer emits findings: [`items`] for files and stdin, [`git`] for
+//! histories, ranges and the index; [`run`] is the one loop they all
+//! report through.
 
 pub mod git;
 

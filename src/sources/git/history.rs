@@ -5,6 +5,7 @@
 
 use git2::{ObjectType, Oid, Repository, Sort};
 
+use super::objects::{Objects, ReadError, tree_entries};
 use super::{OidSet, root};
 use crate::sources::{SkipReason, Tally};
 
@@ -31,11 +32,13 @@ pub struct CommitNode {
 }
 
 /// Walks every commit and tree, calling `send` with each blob once.
-pub fn walk_all(repo: &Repository, tally: &Tally, send: &mut dyn FnMut(BlobRef)) -> anyhow::Result<CommitGraph> {
+pub fn walk_all(objects: &mut Objects, tally: &Tally, send: &mut dyn FnMut(BlobRef)) -> anyhow::Result<CommitGraph> {
+    // A handle of its own for commits, while `objects` reads trees.
+    let repo = &Repository::open(objects.repo().path())?;
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL)?;
     let mut walker = TreeWalker {
-        repo,
+        objects,
         tally,
         seen_trees: OidSet::default(),
         seen_blobs: OidSet::default(),
@@ -86,41 +89,45 @@ pub fn walk_all(repo: &Repository, tally: &Tally, send: &mut dyn FnMut(BlobRef))
     Ok(graph)
 }
 
-struct TreeWalker<'a> {
-    repo: &'a Repository,
+struct TreeWalker<'a, 'p> {
+    objects: &'a mut Objects<'p>,
     tally: &'a Tally,
     seen_trees: OidSet,
     seen_blobs: OidSet,
     submodules: std::collections::HashSet<String>,
 }
 
-impl TreeWalker<'_> {
+impl TreeWalker<'_, '_> {
     fn tree(&mut self, id: Oid, prefix: &str, send: &mut dyn FnMut(BlobRef)) {
         if !self.seen_trees.insert(id) {
             return;
         }
-        let tree = match self.repo.find_tree(id) {
-            Ok(tree) => tree,
-            Err(e) => {
+        let data = match self.objects.read(id, None) {
+            Ok((ObjectType::Tree, data)) => data,
+            outcome => {
                 let shown = if prefix.is_empty() { format!("tree {id}") } else { prefix.to_string() };
-                let reason = if e.code() == git2::ErrorCode::NotFound {
-                    SkipReason::Missing
-                } else {
-                    SkipReason::Unreadable(e.message().to_string())
+                let reason = match outcome {
+                    Err(ReadError::Missing) => SkipReason::Missing,
+                    Err(ReadError::Corrupt(why)) => SkipReason::Unreadable(why),
+                    Ok((kind, _)) => SkipReason::Unreadable(format!("object {id} is a {kind}, not a tree")),
                 };
                 self.tally.skip(shown, reason);
                 return;
             }
         };
-        for entry in tree.iter() {
-            let name = String::from_utf8_lossy(entry.name_bytes());
-            let path = if prefix.is_empty() { name.into_owned() } else { format!("{prefix}/{name}") };
-            match entry.kind() {
-                Some(ObjectType::Blob) => self.blob(entry.id(), &path, send),
-                Some(ObjectType::Tree) => self.tree(entry.id(), &path, send),
+        // Most entries were seen in an earlier commit: test before building paths.
+        for entry in tree_entries(&data) {
+            let id = entry.id;
+            let path = || join(prefix, entry.name);
+            match entry.kind {
+                ObjectType::Blob if !self.seen_blobs.contains(&id) => self.blob(id, &path(), send),
+                ObjectType::Tree if !self.seen_trees.contains(&id) => self.tree(id, &path(), send),
                 // A submodule: its commit lives in another repository.
-                Some(ObjectType::Commit) if self.submodules.insert(path.clone()) => {
-                    self.tally.skip(path, SkipReason::Submodule);
+                ObjectType::Commit => {
+                    let path = path();
+                    if self.submodules.insert(path.clone()) {
+                        self.tally.skip(path, SkipReason::Submodule);
+                    }
                 }
                 _ => {}
             }
@@ -133,4 +140,10 @@ impl TreeWalker<'_> {
             send(BlobRef { oid, path: path.to_string() });
         }
     }
+}
+
+/// `prefix/name`, or `name` at the root.
+fn join(prefix: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if prefix.is_empty() { name.into_owned() } else { format!("{prefix}/{name}") }
 }

@@ -5,6 +5,8 @@
 mod blobs;
 mod changes;
 mod history;
+mod objects;
+pub mod pack;
 mod provenance;
 
 use std::collections::HashSet;
@@ -17,6 +19,8 @@ use git2::{Oid, Repository};
 pub use blobs::BlobReader;
 pub use changes::{Change, Range, added_lines, range_changes, resolve_range, staged_changes};
 pub use history::{BlobRef, CommitGraph, walk_all};
+pub use objects::Objects;
+pub use pack::{PackPosition, PackSet};
 pub use provenance::{Introduction, Provenance, trace};
 
 use crate::findings::{Commit, rfc3339};
@@ -24,6 +28,10 @@ use crate::findings::{Commit, rfc3339};
 /// Opens the repository holding `path`: a work tree, any directory in it,
 /// a bare repository or a linked worktree.
 pub fn open(path: &Path) -> anyhow::Result<Repository> {
+    // libgit2 re-hashes every object it reads to check it; git does not, and
+    // for a scan that reads every blob it is a quarter of the time. A
+    // corrupt object still fails to inflate, and is reported.
+    git2::opts::strict_hash_verification(false);
     if !path.exists() {
         return Err(anyhow!("{}: No such file or directory", path.display()));
     }

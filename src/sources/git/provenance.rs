@@ -8,8 +8,9 @@
 
 use std::rc::Rc;
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Oid};
 
+use super::objects::{Objects, tree_entries};
 use super::{CommitGraph, OidMap, OidSet};
 
 /// One commit putting one matched blob at one path.
@@ -30,19 +31,19 @@ pub struct Provenance {
 
 type Holdings = Option<Rc<[(String, Oid)]>>;
 
-struct Tracer<'a> {
-    repo: &'a Repository,
+struct Tracer<'a, 'p> {
+    objects: &'a mut Objects<'p>,
     targets: &'a OidSet,
     memo: OidMap<Holdings>,
 }
 
 /// Traces `targets` through `graph`.
-pub fn trace(repo: &Repository, graph: &CommitGraph, targets: &OidSet) -> Provenance {
+pub fn trace(objects: &mut Objects, graph: &CommitGraph, targets: &OidSet) -> Provenance {
     let mut provenance = Provenance::default();
     if targets.is_empty() {
         return provenance;
     }
-    let mut tracer = Tracer { repo, targets, memo: OidMap::default() };
+    let mut tracer = Tracer { objects, targets, memo: OidMap::default() };
     let trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
     // Oldest first: parents before children.
     for (index, commit) in graph.commits.iter().enumerate().rev() {
@@ -71,20 +72,21 @@ pub fn trace(repo: &Repository, graph: &CommitGraph, targets: &OidSet) -> Proven
     provenance
 }
 
-impl Tracer<'_> {
+impl Tracer<'_, '_> {
     /// The matched blobs under `tree`, with their paths relative to it.
     fn holdings(&mut self, tree: Oid) -> Holdings {
         if let Some(known) = self.memo.get(&tree) {
             return known.clone();
         }
         let mut held = Vec::new();
-        if let Ok(object) = self.repo.find_tree(tree) {
-            for entry in object.iter() {
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                match entry.kind() {
-                    Some(ObjectType::Blob) if self.targets.contains(&entry.id()) => held.push((name, entry.id())),
-                    Some(ObjectType::Tree) => {
-                        if let Some(below) = self.holdings(entry.id()) {
+        if let Ok((ObjectType::Tree, data)) = self.objects.read(tree, None) {
+            for entry in tree_entries(&data) {
+                let name = || String::from_utf8_lossy(entry.name).into_owned();
+                match entry.kind {
+                    ObjectType::Blob if self.targets.contains(&entry.id) => held.push((name(), entry.id)),
+                    ObjectType::Tree => {
+                        if let Some(below) = self.holdings(entry.id) {
+                            let name = name();
                             held.extend(below.iter().map(|(path, blob)| (format!("{name}/{path}"), *blob)));
                         }
                     }
