@@ -44,7 +44,7 @@ start=$(date +%s.%N)
 git -C "$repo" rev-list --objects --all \
   | cut -d' ' -f1 \
   | git -C "$repo" cat-file --batch-check='%(objecttype) %(objectname) %(objectsize)' \
-  | awk '$1 == "blob" {print $2; n++; s += $3} END {printf "%d %d\n", n, s > "/dev/stderr"}' > "$work/blobs" 2> "$work/count"
+  | awk '$1 == "blob" {print $2; n++; s += $3} END {printf "%d %.0f\n", n, s > "/dev/stderr"}' > "$work/blobs" 2> "$work/count"
 list_time=$(echo "$(date +%s.%N) - $start" | bc -l)
 read -r blobs blob_bytes < "$work/count"
 commits=$(git -C "$repo" rev-list --all | wc -l)
@@ -65,7 +65,7 @@ fi
 
 # Pre-commit: a typical small change staged in a copy of the repository.
 git clone -q --no-local "$repo" "$work/clone" 2>/dev/null || git clone -q "$repo" "$work/clone"
-file=$(git -C "$work/clone" ls-files | head -n 1)
+file=$(git -C "$work/clone" ls-files | sed -n 1p)
 printf 'a changed line\nanother one\n' >> "$work/clone/$file"
 printf 'new file\n' > "$work/clone/new-file.txt"
 git -C "$work/clone" add -A

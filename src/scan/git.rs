@@ -44,14 +44,9 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
         blobs.into_iter().map(|blob| (packs.locate(blob.oid), blob)).collect();
     jobs.sort_by_key(|(position, _)| (position.is_none(), *position));
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
-    let mut chunks = Vec::new();
-    let mut jobs = jobs.into_iter().peekable();
-    while jobs.peek().is_some() {
-        chunks.push(jobs.by_ref().take(CHUNK).collect::<Vec<_>>());
-    }
-    in_parallel(options, &packs, chunks.into_iter(), |reader, chunk| {
+    in_parallel(options, &packs, jobs.chunks(CHUNK), |reader, chunk| {
         for (position, blob) in chunk {
-            let found = reader.read(blob.oid, position, |text| {
+            let found = reader.read(blob.oid, *position, |text| {
                 tally.scanned(text.len() as u64);
                 scanner.findings(&Item::whole(&blob.path, text))
             });
@@ -103,7 +98,8 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
 pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
     let repo = Repository::open(&options.git_dir)?;
     let range = git::resolve_range(&repo, spec)?;
-    let packs = PackSet::open(&options.git_dir);
+    // A range reads few blobs, in no particular order: libgit2 alone.
+    let packs = PackSet::empty();
     let found: Mutex<Vec<(Change, Vec<Finding>)>> = Mutex::default();
     let (send, jobs) = sync_channel(QUEUE);
     let graph = std::thread::scope(|scope| {
@@ -138,7 +134,8 @@ pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit
     for _ in &changes {
         tally.queued();
     }
-    let packs = PackSet::open(&options.git_dir);
+    // A commit's worth of blobs: libgit2 alone, no pack indexing.
+    let packs = PackSet::empty();
     in_parallel(options, &packs, changes.into_iter(), |reader, change: Change| {
         for finding in scan_change(scanner, reader, &change, tally).into_iter().flatten() {
             emit(finding);

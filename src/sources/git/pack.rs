@@ -64,6 +64,12 @@ impl PackSet {
         PackSet { packs }
     }
 
+    /// No packs: every object is read through libgit2. For reading a few
+    /// objects, where indexing every pack would cost more than it saves.
+    pub fn empty() -> PackSet {
+        PackSet { packs: Vec::new() }
+    }
+
     /// Where `oid` is stored in a pack, if it is.
     pub fn locate(&self, oid: Oid) -> Option<PackPosition> {
         let id = oid.as_bytes();
