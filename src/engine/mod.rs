@@ -17,6 +17,8 @@ mod window;
 
 use std::ops::Range;
 
+use regex::bytes::{RegexSet, RegexSetBuilder};
+
 pub use detector::{Context, Detector, Pattern, PatternError, compile};
 
 use decode::DecodedView;
@@ -47,6 +49,8 @@ pub enum Encoding {
 pub struct Engine {
     detectors: Vec<Detector>,
     reach_lines: Vec<usize>,
+    /// For detectors with several patterns, all of them in one set.
+    pattern_sets: Vec<Option<RegexSet>>,
     prefilter: Prefilter,
 }
 
@@ -58,7 +62,8 @@ impl Engine {
     pub fn new(detectors: Vec<Detector>) -> Result<Engine, BuildError> {
         let prefilter = Prefilter::new(&detectors)?;
         let reach_lines = detectors.iter().map(Detector::reach_lines).collect();
-        Ok(Engine { detectors, reach_lines, prefilter })
+        let pattern_sets = detectors.iter().map(pattern_set).collect();
+        Ok(Engine { detectors, reach_lines, pattern_sets, prefilter })
     }
 
     pub fn detectors(&self) -> &[Detector] {
@@ -67,32 +72,34 @@ impl Engine {
 
     /// Every secret in `hay`, ordered by position.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
-        let mut windows: Vec<Window> = Vec::new();
-        // The newest window of each detector, to merge into while hits come
-        // in order; `window::merge` then settles whatever arrived out of order.
-        let mut open: Vec<Option<usize>> = vec![None; self.detectors.len()];
+        // Windows per detector. Hits come in order, so a window mostly
+        // extends the detector's last one; `window::merge` settles the rest.
+        let mut windows: Vec<Vec<Window>> = vec![Vec::new(); self.detectors.len()];
+        let mut any = false;
         for hit in self.prefilter.hits(hay) {
             let literal = self.prefilter.literal(hit.literal);
             for &detector in &literal.detectors {
                 let range = window::around(hay, hit.range.clone(), self.reach_lines[detector], literal.encoded);
-                match open[detector].map(|i| &mut windows[i]) {
+                let list = &mut windows[detector];
+                match list.last_mut() {
                     Some(last) if range.start >= last.range.start && range.start <= last.range.end => {
                         last.range.end = last.range.end.max(range.end);
+                        last.encoded |= literal.encoded;
                     }
-                    _ => {
-                        open[detector] = Some(windows.len());
-                        windows.push(Window { detector, range });
-                    }
+                    _ => list.push(Window { range, encoded: literal.encoded }),
                 }
+                any = true;
             }
         }
-        if windows.is_empty() {
+        if !any {
             return Vec::new();
         }
-        window::merge(&mut windows);
         let mut matches = Vec::new();
-        for w in &windows {
-            self.search_window(hay, w, &mut matches);
+        for (detector, list) in windows.iter_mut().enumerate() {
+            window::merge(list);
+            for w in list.iter() {
+                self.search_window(hay, detector, w, &mut matches);
+            }
         }
         matches.sort_unstable_by(|a, b| {
             (a.span.start, a.span.end, a.detector).cmp(&(b.span.start, b.span.end, b.detector))
@@ -102,39 +109,66 @@ impl Engine {
     }
 
     /// Runs one detector's patterns over a window, as written and decoded.
-    fn search_window(&self, hay: &[u8], w: &Window, out: &mut Vec<Match>) {
-        let detector = &self.detectors[w.detector];
-        for pattern in &detector.patterns {
-            for secret in captures(pattern, hay, w.range.clone()) {
-                if accepts(detector, pattern, hay, &secret) {
-                    out.push(Match {
-                        detector: w.detector,
-                        secret: hay[secret.clone()].to_vec(),
-                        span: secret,
-                        encoding: Encoding::Plain,
-                    });
-                }
-            }
-        }
-        let Some(view) = DecodedView::build(&hay[w.range.clone()]) else {
+    /// A window from plain keyword hits only is read decoded just for
+    /// detectors whose keywords have no encoded forms (an encoded secret of
+    /// the others brings its own encoded keyword, and so its own window).
+    fn search_window(&self, hay: &[u8], detector: usize, w: &Window, out: &mut Vec<Match>) {
+        let window = &w.range;
+        self.search(detector, hay, window.clone(), out, |secret| Some((secret.clone(), Encoding::Plain)));
+        if !(w.encoded || self.prefilter.decodes_plain_windows(detector)) {
             return;
+        }
+        if let Some(view) = DecodedView::build(&hay[window.clone()]) {
+            let start = window.start;
+            self.search(detector, &view.bytes, 0..view.bytes.len(), out, |secret| {
+                let encoded = view.to_window(secret)?;
+                Some((start + encoded.start..start + encoded.end, Encoding::Base64))
+            });
+        }
+    }
+
+    /// Runs a detector's patterns over `range` of `text`. `place` says where
+    /// a secret found there sits in the input, and how it is written; `None`
+    /// drops it (text a decoded view did not change).
+    fn search(
+        &self,
+        detector_index: usize,
+        text: &[u8],
+        range: Range<usize>,
+        out: &mut Vec<Match>,
+        place: impl Fn(&Range<usize>) -> Option<(Range<usize>, Encoding)>,
+    ) {
+        let detector = &self.detectors[detector_index];
+        // One pass tells which patterns can match at all; most windows need
+        // none of a many-pattern rule's regexes run on their own.
+        let candidates: Vec<usize> = match &self.pattern_sets[detector_index] {
+            Some(set) => set.matches_at(&text[..range.end], range.start).into_iter().collect(),
+            None => (0..detector.patterns.len()).collect(),
         };
-        for pattern in &detector.patterns {
-            for secret in captures(pattern, &view.bytes, 0..view.bytes.len()) {
-                let Some(encoded) = view.to_window(&secret) else {
+        for pattern in candidates.into_iter().map(|i| &detector.patterns[i]) {
+            for secret in captures(pattern, text, range.clone()) {
+                let Some((span, encoding)) = place(&secret) else {
                     continue;
                 };
-                if accepts(detector, pattern, &view.bytes, &secret) {
-                    out.push(Match {
-                        detector: w.detector,
-                        secret: view.bytes[secret].to_vec(),
-                        span: w.range.start + encoded.start..w.range.start + encoded.end,
-                        encoding: Encoding::Base64,
-                    });
+                if accepts(detector, pattern, text, &secret) {
+                    out.push(Match { detector: detector_index, secret: text[secret].to_vec(), span, encoding });
                 }
             }
         }
     }
+}
+
+/// The detector's patterns as one set, when it has several; `None` also
+/// when the set cannot be built (each pattern then runs on its own).
+fn pattern_set(detector: &Detector) -> Option<RegexSet> {
+    if detector.patterns.len() < 2 {
+        return None;
+    }
+    RegexSetBuilder::new(detector.patterns.iter().map(|p| p.regex.as_str()))
+        .unicode(false)
+        .size_limit(64 << 20)
+        .build()
+        .ok()
 }
 
 /// The secret (capture group 1) of every match of `pattern` that starts in

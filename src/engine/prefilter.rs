@@ -23,6 +23,9 @@ const PACKED_LIMIT: usize = 64;
 pub(crate) struct Prefilter {
     finder: Finder,
     literals: Vec<Literal>,
+    /// Per detector: some keyword has no base64 form (it ignores case or
+    /// is short), so an encoded secret may come with no encoded keyword.
+    unencodable: Vec<bool>,
 }
 
 /// A keyword (or a base64 form of one) and the detectors it speaks for.
@@ -61,10 +64,13 @@ impl Prefilter {
                 }
             }
         };
+        let encodable =
+            |detector: &Detector, keyword: &[u8]| !detector.ignore_case && keyword.len() >= MIN_ENCODED_KEYWORD;
+        let unencodable = detectors.iter().map(|d| d.keywords.iter().any(|k| !encodable(d, k))).collect();
         for (index, detector) in detectors.iter().enumerate() {
             for keyword in &detector.keywords {
                 add(keyword.clone(), detector.ignore_case, false, index);
-                if !detector.ignore_case && keyword.len() >= MIN_ENCODED_KEYWORD {
+                if encodable(detector, keyword) {
                     for form in decode::encoded_forms(keyword) {
                         add(form, false, true, index);
                     }
@@ -85,7 +91,13 @@ impl Prefilter {
                     .build(literals.iter().map(|l| &l.bytes))?,
             ),
         };
-        Ok(Prefilter { finder, literals })
+        Ok(Prefilter { finder, literals, unencodable })
+    }
+
+    /// Whether plain-keyword windows of `detector` must also be read with
+    /// their base64 decoded.
+    pub fn decodes_plain_windows(&self, detector: usize) -> bool {
+        self.unencodable[detector]
     }
 
     pub fn literal(&self, index: usize) -> &Literal {

@@ -14,10 +14,12 @@ const REACH_PER_LINE: usize = 1024;
 /// How far an encoded keyword's base64 run is followed each way.
 const ENCODED_RUN_REACH: usize = 64 * 1024;
 
+/// A stretch to search for one detector; `encoded` when a base64 form of
+/// a keyword led to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Window {
-    pub detector: usize,
     pub range: Range<usize>,
+    pub encoded: bool,
 }
 
 /// The window for a hit: `lines` lines above and below the hit's line(s).
@@ -72,15 +74,19 @@ fn word_end(hay: &[u8], end: usize) -> usize {
     hay[end..limit].iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'_')).map_or(limit, |i| end + i)
 }
 
-/// Sorts windows by rule and position, and merges those of one rule that
-/// overlap or touch, so that no byte is searched twice for the same rule.
+/// Merges one detector's windows that overlap or touch, so that no byte is
+/// searched twice for the same rule; sorts them first if they came out of
+/// order (an encoded keyword's window reaches back over its run).
 pub(crate) fn merge(windows: &mut Vec<Window>) {
-    windows.sort_unstable_by_key(|w| (w.detector, w.range.start, w.range.end));
+    if !windows.is_sorted_by_key(|w| w.range.start) {
+        windows.sort_unstable_by_key(|w| w.range.start);
+    }
     let mut merged: Vec<Window> = Vec::with_capacity(windows.len());
     for w in windows.drain(..) {
         match merged.last_mut() {
-            Some(last) if last.detector == w.detector && w.range.start <= last.range.end => {
+            Some(last) if w.range.start <= last.range.end => {
                 last.range.end = last.range.end.max(w.range.end);
+                last.encoded |= w.encoded;
             }
             _ => merged.push(w),
         }
@@ -119,21 +125,10 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_windows_of_one_rule_merge() {
-        let mut windows = vec![
-            Window { detector: 0, range: 10..20 },
-            Window { detector: 1, range: 12..14 },
-            Window { detector: 0, range: 0..10 },
-            Window { detector: 0, range: 30..40 },
-        ];
+    fn overlapping_and_touching_windows_merge() {
+        let w = |range: Range<usize>, encoded| Window { range, encoded };
+        let mut windows = vec![w(10..20, false), w(12..14, true), w(0..10, false), w(30..40, false)];
         merge(&mut windows);
-        assert_eq!(
-            windows,
-            vec![
-                Window { detector: 0, range: 0..20 },
-                Window { detector: 0, range: 30..40 },
-                Window { detector: 1, range: 12..14 },
-            ]
-        );
+        assert_eq!(windows, vec![w(0..20, true), w(30..40, false)]);
     }
 }
