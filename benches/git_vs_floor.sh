@@ -21,23 +21,7 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$repo_root/Cargo.toml"
 sqscan="$repo_root/target/release/sqscan"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-time_runs() { # name, command...
-  local name=$1; shift
-  "$@" >/dev/null 2>&1 || true # warm-up (and page cache)
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || true
-    end=$(date +%s.%N)
-    times+=("$(echo "$end - $start" | bc -l)")
-  done
-  local m
-  m=$(printf '%s\n' "${times[@]}" | median)
-  printf '%-28s median %8.3fs  runs: %s\n' "$name" "$m" "${times[*]}" >&2
-  echo "$m"
-}
+. "$here/timing.sh"
 
 # The floor's input, listed once (not timed): every blob reachable from any ref.
 start=$(date +%s.%N)

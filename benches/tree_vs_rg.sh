@@ -30,23 +30,7 @@ sqscan="$repo/target/release/sqscan"
 rg_args=(-c -F -e sqco_ -e squ_ -e sqp_ -e sqa_ -e sqb_ -e sonar -e SONAR -e Sonar "$tree")
 rg_ci_args=(-c -i -F -e sqco_ -e squ_ -e sqp_ -e sqa_ -e sqb_ -e sonar "$tree")
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-time_runs() { # name, command...
-  local name=$1; shift
-  "$@" >/dev/null 2>&1 || true # warm-up (and page cache)
-  local times=()
-  for _ in $(seq "$runs"); do
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || true
-    end=$(date +%s.%N)
-    times+=("$(echo "$end - $start" | bc -l)")
-  done
-  local m
-  m=$(printf '%s\n' "${times[@]}" | median)
-  printf '%-28s median %6.3fs  runs: %s\n' "$name" "$m" "${times[*]}" >&2
-  echo "$m"
-}
+. "$here/timing.sh"
 
 files=$(find "$tree" -type f | wc -l)
 bytes=$(du -sb "$tree" | cut -f1)
