@@ -66,10 +66,6 @@ impl Engine {
         Ok(Engine { detectors, reach_lines, pattern_sets, prefilter })
     }
 
-    pub fn detectors(&self) -> &[Detector] {
-        &self.detectors
-    }
-
     /// Every secret in `hay`, ordered by position.
     pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
         // Windows per detector. Hits come in order, so a window mostly

@@ -21,7 +21,7 @@ use crate::findings::{Finding, Liveness, Locator, Suppression};
 use crate::report::{Reporter, Summary};
 use crate::rules::RuleSet;
 use crate::sources::{Item, Tally};
-use crate::verify::Verifier;
+use crate::verify::{Verifier, hints};
 
 /// Everything needed to turn an item's bytes into findings.
 pub struct Scanner<'a> {
@@ -53,6 +53,7 @@ impl<'a> Scanner<'a> {
     pub fn findings(&self, item: &Item) -> Vec<Finding> {
         let matches = self.engine.scan(item.bytes);
         let mut locator = Locator::starting_at_line(item.bytes, item.first_line);
+        let file_hints = std::cell::OnceCell::new();
         matches
             .into_iter()
             .filter(|m| item.report.contains(&m.span.start))
@@ -63,7 +64,8 @@ impl<'a> Scanner<'a> {
                     finding.suppressed = Some(Suppression::InlineComment);
                 }
                 if self.collect_hints {
-                    finding.hints = Some(crate::verify::hints::hints(item.bytes, line));
+                    let file = file_hints.get_or_init(|| hints::in_file(item.bytes));
+                    finding.hints = Some(hints::on_line(file, line));
                 }
                 finding
             })

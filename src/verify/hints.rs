@@ -23,21 +23,34 @@ static REGION_US: LazyLock<Option<Regex>> = LazyLock::new(|| {
     crate::engine::compile(r#"(?i)sonar[._-]?region["']?[ \t]*[:=][ \t]*["']?us\b|sonarqube\.us"#).ok()
 });
 
-/// What `text` (a whole file or blob) and `line` (the token's line) say.
-pub fn hints(text: &[u8], line: &[u8]) -> Hints {
-    let find = |regex: &LazyLock<Option<Regex>>, hay: &[u8]| regex.as_ref().is_some_and(|r| r.is_match(hay));
-    let host = HOST_KEY
-        .as_ref()
-        .and_then(|r| r.captures(text))
-        .and_then(|c| c.get(1))
-        .or_else(|| SONAR_URL.as_ref().and_then(|r| r.find(line)))
-        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
-    Hints { host, cloud: find(&CLOUD, text), region_us: find(&REGION_US, text) }
+/// What a whole file or blob says: read once, however many tokens it holds.
+pub fn in_file(text: &[u8]) -> Hints {
+    let find = |regex: &LazyLock<Option<Regex>>| regex.as_ref().is_some_and(|r| r.is_match(text));
+    let host = HOST_KEY.as_ref().and_then(|r| r.captures(text)).and_then(|c| c.get(1)).map(|m| lossy(m.as_bytes()));
+    Hints { host, cloud: find(&CLOUD), region_us: find(&REGION_US) }
+}
+
+/// The file's hints for one token's `line`: without a host key in the
+/// file, a Sonar URL on the line names the server.
+pub fn on_line(file: &Hints, line: &[u8]) -> Hints {
+    let mut hints = file.clone();
+    if hints.host.is_none() {
+        hints.host = SONAR_URL.as_ref().and_then(|r| r.find(line)).map(|m| lossy(m.as_bytes()));
+    }
+    hints
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hints(text: &[u8], line: &[u8]) -> Hints {
+        on_line(&in_file(text), line)
+    }
 
     #[test]
     fn a_host_key_anywhere_in_the_file_names_the_server() {

@@ -2,7 +2,7 @@
 //! at a path and the blobs it replaced there; only lines it adds count, so
 //! a token that was already there, or that the change deletes, is not new.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{anyhow, bail};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort, Tree};
@@ -204,5 +204,5 @@ fn shallow_boundary(repo: &Repository) -> OidSet {
         return OidSet::default();
     }
     let text = std::fs::read_to_string(repo.path().join("shallow")).unwrap_or_default();
-    text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect::<HashSet<_, _>>()
+    text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect()
 }

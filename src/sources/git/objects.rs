@@ -33,10 +33,6 @@ impl<'a> Objects<'a> {
         &self.repo
     }
 
-    pub fn locate(&self, oid: Oid) -> Option<PackPosition> {
-        self.packs.locate(oid)
-    }
-
     /// The object `oid`, at `position` when known.
     pub fn read(&mut self, oid: Oid, position: Option<PackPosition>) -> Result<(ObjectType, Arc<[u8]>), ReadError> {
         if let Some(position) = position.or_else(|| self.packs.locate(oid))
