@@ -17,12 +17,29 @@ pub struct Position {
     pub char_end_column: usize,
 }
 
-/// The secret's line, cut to a readable length around the secret.
+/// The secret's line, cut to a readable length around the secret, with
+/// every secret on it (this finding's and any other) kept apart so that
+/// rendering can mask each one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snippet {
-    pub before: String,
-    pub secret: String,
-    pub after: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    /// A secret: as written in the input, and its redacted form.
+    Secret {
+        text: String,
+        redacted: String,
+    },
+}
+
+/// A secret's place in the input and how it shows when redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mask {
+    pub span: Range<usize>,
+    pub redacted: String,
 }
 
 /// Bytes of context kept on each side of the secret in a snippet.
@@ -72,20 +89,36 @@ impl<'a> Locator<'a> {
         &self.bytes[self.line_range(at)]
     }
 
-    pub fn snippet(&self, span: &Range<usize>) -> Snippet {
+    /// The line around `span`, cut to a readable length. `masks` are every
+    /// secret found in the input, sorted by start: those the cut line shows
+    /// (even in part) are kept apart for masking, so that a line holding two
+    /// tokens never prints the other one in full.
+    pub fn snippet(&self, span: &Range<usize>, masks: &[Mask]) -> Snippet {
         let line = self.line_range(span.start);
         let end = span.end.min(line.end);
         let from = char_boundary(self.bytes, span.start.saturating_sub(SNIPPET_CONTEXT).max(line.start));
         let to = char_boundary(self.bytes, (end + SNIPPET_CONTEXT).min(line.end));
-        let mut before = printable(&self.bytes[from..span.start]);
+        let mut parts = Vec::new();
         if from > line.start {
-            before.insert(0, '…');
+            parts.push(Part::Text("…".to_string()));
         }
-        let mut after = printable(&self.bytes[end..to]);
+        let mut at = from;
+        for mask in shown_masks(masks, from, to) {
+            let start = mask.span.start.max(at);
+            let stop = mask.span.end.min(to);
+            if start >= stop {
+                continue;
+            }
+            parts.push(Part::Text(printable(&self.bytes[at..start])));
+            parts.push(Part::Secret { text: printable(&self.bytes[start..stop]), redacted: mask.redacted.clone() });
+            at = stop;
+        }
+        parts.push(Part::Text(printable(&self.bytes[at..to])));
         if to < line.end {
-            after.push('…');
+            parts.push(Part::Text("…".to_string()));
         }
-        Snippet { before, secret: printable(&self.bytes[span.start..end]), after }
+        parts.retain(|p| !matches!(p, Part::Text(t) if t.is_empty()));
+        Snippet { parts }
     }
 
     fn line_range(&self, at: usize) -> Range<usize> {
@@ -99,10 +132,28 @@ impl<'a> Locator<'a> {
 }
 
 impl Snippet {
-    /// The line with the secret shown as `shown` (its redacted form, or itself).
-    pub fn render(&self, shown: &str) -> String {
-        format!("{}{shown}{}", self.before, self.after)
+    /// The line with every secret on it redacted, or (`redact` false) as
+    /// written.
+    pub fn render(&self, redact: bool) -> String {
+        let mut line = String::new();
+        for part in &self.parts {
+            line.push_str(match part {
+                Part::Text(text) => text,
+                Part::Secret { redacted, .. } if redact => redacted,
+                Part::Secret { text, .. } => text,
+            });
+        }
+        line
     }
+}
+
+/// The masks that reach into `from..to`, in order. A mask starting before
+/// the line is found by looking back a little: tokens are short and
+/// matches are sorted by start.
+fn shown_masks(masks: &[Mask], from: usize, to: usize) -> impl Iterator<Item = &Mask> {
+    let first = masks.partition_point(|m| m.span.start < from);
+    let back = first.saturating_sub(8);
+    masks[back..].iter().take_while(move |m| m.span.start < to).filter(move |m| m.span.end > from)
 }
 
 fn is_continuation(b: u8) -> bool {
@@ -167,10 +218,35 @@ mod tests {
         hay.push_str("\x1b[31m TOKEN\tend");
         hay.push_str(&"y".repeat(200));
         let locator = Locator::new(hay.as_bytes());
-        let snippet = locator.snippet(&span_of(hay.as_bytes(), "TOKEN"));
-        let text = snippet.render("T…N");
+        let span = span_of(hay.as_bytes(), "TOKEN");
+        let snippet = locator.snippet(&span, &[Mask { span: span.clone(), redacted: "T…N".to_string() }]);
+        let text = snippet.render(true);
         assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
         assert!(text.contains("\u{FFFD}[31m T…N end"), "{text}");
         assert!(text.chars().count() < 140, "{text}");
+        assert!(snippet.render(false).contains(" TOKEN end"));
+    }
+
+    #[test]
+    fn every_secret_on_the_line_is_masked_even_when_cut() {
+        let hay = format!("A=FIRSTSECRET B=SECONDSECRET C={}THIRDSECRET", "z".repeat(70));
+        let bytes = hay.as_bytes();
+        let masks: Vec<Mask> = ["FIRSTSECRET", "SECONDSECRET", "THIRDSECRET"]
+            .iter()
+            .map(|s| Mask { span: span_of(bytes, s), redacted: format!("<{}>", &s[..1]) })
+            .collect();
+        let locator = Locator::new(bytes);
+        let text = locator.snippet(&masks[1].span, &masks).render(true);
+        assert!(text.starts_with("A=<F> B=<S> C=zz"), "{text}");
+        assert!(!text.contains("SECRET"), "{text}");
+        // The third secret is cut off at the snippet's edge, and still masked.
+        let cut = format!("A=SECONDSECRET {}THIRDSECRET", "z".repeat(53));
+        let bytes = cut.as_bytes();
+        let masks: Vec<Mask> = ["SECONDSECRET", "THIRDSECRET"]
+            .iter()
+            .map(|s| Mask { span: span_of(bytes, s), redacted: "<x>".to_string() })
+            .collect();
+        let text = Locator::new(bytes).snippet(&masks[0].span, &masks).render(true);
+        assert!(!text.contains("THIRD") && text.contains("<x>"), "{text}");
     }
 }

@@ -9,7 +9,7 @@ mod verification;
 
 pub use fingerprint::fingerprint;
 pub use history::{Commit, History, Occurrence, rfc3339};
-pub use location::{Locator, Position, Snippet};
+pub use location::{Locator, Mask, Position, Snippet};
 pub use secret::Secret;
 pub use verification::{Hints, Liveness, Verification};
 
@@ -69,8 +69,16 @@ impl Suppression {
 
 impl Finding {
     /// A finding for `m`, found by `rule` (at index `rule_index`) in the input
-    /// that `locator` reads, shown under `path`.
-    pub fn new(rule_index: usize, rule: &Rule, m: &Match, path: &str, locator: &mut Locator) -> Finding {
+    /// that `locator` reads, shown under `path`. `masks` are every secret
+    /// found in that input, sorted, so that the snippet masks them all.
+    pub fn new(
+        rule_index: usize,
+        rule: &Rule,
+        m: &Match,
+        path: &str,
+        locator: &mut Locator,
+        masks: &[Mask],
+    ) -> Finding {
         let secret = Secret::new(&m.secret);
         Finding {
             rule: rule_index,
@@ -80,7 +88,7 @@ impl Finding {
             encoding: m.encoding,
             path: path.to_string(),
             position: locator.position(&m.span),
-            snippet: locator.snippet(&m.span),
+            snippet: locator.snippet(&m.span, masks),
             suppressed: None,
             history: None,
             hints: None,
@@ -93,9 +101,10 @@ impl Finding {
         if redact { self.secret.redacted() } else { self.secret.expose().to_string() }
     }
 
-    /// The line with the secret as output shows it. A redacted encoded secret
-    /// is replaced whole, since its base64 reveals it as surely as plain text.
+    /// The line as output shows it: every secret on it redacted, unless the
+    /// user asked otherwise. A redacted encoded secret is replaced whole,
+    /// since its base64 reveals it as surely as plain text.
     pub fn shown_line(&self, redact: bool) -> String {
-        if redact { self.snippet.render(&self.secret.redacted()) } else { self.snippet.render(&self.snippet.secret) }
+        self.snippet.render(redact)
     }
 }

@@ -17,7 +17,7 @@ use anyhow::Context as _;
 
 use crate::engine::Engine;
 use crate::filters::Suppressor;
-use crate::findings::{Finding, Liveness, Locator, Suppression};
+use crate::findings::{Finding, Liveness, Locator, Mask, Secret, Suppression};
 use crate::report::{Reporter, Summary};
 use crate::rules::RuleSet;
 use crate::sources::{Item, Tally};
@@ -52,13 +52,23 @@ impl<'a> Scanner<'a> {
     /// final path, and apply in [`run`]).
     pub fn findings(&self, item: &Item) -> Vec<Finding> {
         let matches = self.engine.scan(item.bytes);
+        if matches.is_empty() {
+            return Vec::new();
+        }
+        // Every secret of the input, reported here or not, is masked in
+        // every snippet that shows it.
+        let masks: Vec<Mask> = matches
+            .iter()
+            .map(|m| Mask { span: m.span.clone(), redacted: Secret::new(&m.secret).redacted() })
+            .collect();
         let mut locator = Locator::starting_at_line(item.bytes, item.first_line);
         let file_hints = std::cell::OnceCell::new();
         matches
             .into_iter()
             .filter(|m| item.report.contains(&m.span.start))
             .map(|m| {
-                let mut finding = Finding::new(m.detector, self.rules.get(m.detector), &m, item.path, &mut locator);
+                let mut finding =
+                    Finding::new(m.detector, self.rules.get(m.detector), &m, item.path, &mut locator, &masks);
                 let line = locator.line_of(m.span.start);
                 if self.suppressor.allows_line(line) {
                     finding.suppressed = Some(Suppression::InlineComment);
