@@ -28,7 +28,7 @@ fn assert_pack_reads_match_libgit2(repo: &GitRepo) {
     let git = Repository::open(repo.path()).unwrap();
     let packs = PackSet::open(git.path());
     assert!(!packs.is_empty(), "the repository is packed");
-    let mut reader = PackReader::new(&packs, 1 << 20);
+    let mut reader = PackReader::new(&packs, 1 << 20, 1 << 30);
     let odb = git.odb().unwrap();
     let mut checked = 0;
     odb.foreach(|oid| {
@@ -75,7 +75,7 @@ fn a_tiny_cache_still_rebuilds_everything() {
     repo.git(&["repack", "-adfq", "--depth=50"]);
     let git = Repository::open(repo.path()).unwrap();
     let packs = PackSet::open(git.path());
-    let mut reader = PackReader::new(&packs, 0);
+    let mut reader = PackReader::new(&packs, 0, 1 << 30);
     let head = git.head().unwrap().peel_to_tree().unwrap();
     let entry = head.get_path(std::path::Path::new("a.txt")).unwrap();
     let position = packs.locate(entry.id()).unwrap();

@@ -4,7 +4,7 @@
 
 mod util;
 
-use util::{GitRepo, SOT, SQP, Sandbox, json, run};
+use util::{GitRepo, SOT, SQP, Sandbox, forge, json, run};
 
 /// Issue 14.1: a snippet printed any other token on the same line in full.
 #[test]
@@ -40,4 +40,204 @@ fn a_snippet_masks_a_token_the_rules_find_twice_on_a_long_line() {
     sandbox.write("long.env", format!("{filler} T1={SQP} {filler} T2={SOT} {filler}\n"));
     let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
     assert!(!stdout.contains(SOT) && !stdout.contains(SQP), "{stdout}");
+}
+
+fn git_json(repo: &GitRepo, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, stdout, stderr) = run(repo.sqscan(&all));
+    assert!(code <= 2, "exit {code} (a signal or panic): {stderr}");
+    (code, json(&stdout), stderr)
+}
+
+fn found_paths(document: &serde_json::Value) -> Vec<String> {
+    let mut paths: Vec<String> =
+        document["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    paths.sort();
+    paths
+}
+
+fn skipped(document: &serde_json::Value, kind: &str) -> u64 {
+    document["stats"]["skipped"][kind].as_u64().unwrap_or(0)
+}
+
+/// A repository whose root holds a token and a directory `junk/`.
+fn token_beside_a_directory() -> GitRepo {
+    let repo = GitRepo::new();
+    repo.commit("add", &[("a.env", Some(&format!("T={SOT}\n"))), ("junk/x.txt", Some("nothing\n"))]);
+    repo
+}
+
+/// Issue 14.2: a pack entry's header sized an allocation: 2^40 aborted,
+/// 2^63 panicked with "capacity overflow".
+#[test]
+fn a_pack_entry_claiming_a_huge_size_is_skipped_not_allocated() {
+    for declared in [1u64 << 40, 1u64 << 63, u64::MAX] {
+        let repo = token_beside_a_directory();
+        let junk = forge::id_of(repo.path(), "HEAD:junk");
+        let mut entries = forge::entries_of(repo.path());
+        entries.iter_mut().filter(|e| e.id == junk).for_each(|e| e.declared = declared);
+        forge::replace_objects(repo.path(), &entries);
+        let (code, document, stderr) = git_json(&repo, &["git"]);
+        assert_eq!(found_paths(&document), ["a.env"], "{declared}: {stderr}");
+        assert_eq!(code, 2, "a tree went unread: the scan is incomplete ({declared}): {stderr}");
+        assert!(stderr.contains("junk") && stderr.contains("incomplete scan"), "{stderr}");
+        let (code, _, _) = git_json(&repo, &["git", "--allow-incomplete"]);
+        assert_eq!(code, 1);
+    }
+}
+
+/// Issue 14.2: a small zlib stream that inflates far past what its header
+/// says (a bomb) is cut off at the stated size.
+#[test]
+fn an_entry_that_inflates_past_its_stated_size_is_refused() {
+    let repo = token_beside_a_directory();
+    let junk = forge::id_of(repo.path(), "HEAD:junk");
+    let mut entries = forge::entries_of(repo.path());
+    let bomb = forge::zlib(&vec![0u8; 64 << 20]);
+    entries.iter_mut().filter(|e| e.id == junk).for_each(|e| e.data = bomb.clone());
+    forge::replace_objects(repo.path(), &entries);
+    let (code, document, stderr) = git_json(&repo, &["git"]);
+    assert_eq!((code, found_paths(&document)), (2, vec!["a.env".to_string()]), "{stderr}");
+    assert!(stderr.contains("junk"), "{stderr}");
+}
+
+/// Issue 14.3: a tree nested 6,000 deep overflowed the stack.
+#[test]
+fn a_tree_nested_deeper_than_git_allows_is_skipped_and_counted() {
+    let repo = GitRepo::new();
+    let git_dir = repo.path().join(".git");
+    let blob = forge::write_loose(&git_dir, "blob", format!("T={SQP}\n").as_bytes());
+    let mut tree = forge::write_loose(&git_dir, "tree", &forge::tree_entry("100644", "deep.env", &blob));
+    for _ in 0..6000 {
+        tree = forge::write_loose(&git_dir, "tree", &forge::tree_entry("40000", "d", &tree));
+    }
+    let token = forge::write_loose(&git_dir, "blob", format!("T={SOT}\n").as_bytes());
+    let mut root = forge::tree_entry("100644", "a.env", &token);
+    root.extend(forge::tree_entry("40000", "d", &tree));
+    let root = forge::write_loose(&git_dir, "tree", &root);
+    let commit = repo.git(&["commit-tree", &forge::hex(&root), "-m", "deep"]);
+    repo.git(&["update-ref", "refs/heads/main", commit.trim()]);
+    let (code, document, stderr) = git_json(&repo, &["git"]);
+    assert_eq!(found_paths(&document), ["a.env"], "{stderr}");
+    assert_eq!((code, skipped(&document, "too-deep")), (2, 1), "{stderr}");
+}
+
+/// Issue 14.4: an index offset past the end of its pack crashed libgit2
+/// (SIGSEGV) in `git`, `--range` and `staged`.
+#[test]
+fn an_index_offset_past_the_end_of_the_pack_is_refused_not_followed() {
+    let repo = GitRepo::new();
+    repo.commit("one", &[("a.env", Some(&format!("T={SOT}\n"))), ("b.txt", Some("one\n"))]);
+    repo.commit("two", &[("b.txt", Some("two\n")), ("c.env", Some(&format!("T={SQP}\n")))]);
+    let victim = forge::id_of(repo.path(), "HEAD:b.txt");
+    let pack = forge::replace_objects(repo.path(), &forge::entries_of(repo.path()));
+    forge::set_index_offset(&pack, &victim, 64 << 20);
+
+    let (code, document, stderr) = git_json(&repo, &["git"]);
+    assert_eq!(found_paths(&document), ["a.env", "c.env"], "{stderr}");
+    assert_eq!((code, skipped(&document, "damaged"), skipped(&document, "unreadable")), (1, 1, 1), "{stderr}");
+    assert!(stderr.contains("b.txt") && stderr.contains("outside"), "{stderr}");
+
+    let (code, document, stderr) = git_json(&repo, &["git", "--range", "HEAD~1..HEAD"]);
+    assert_eq!((code, found_paths(&document)), (1, vec!["c.env".to_string()]), "{stderr}");
+
+    std::fs::write(repo.sandbox.join("d.env"), format!("T={SQP}\n")).unwrap();
+    repo.git(&["add", "d.env"]);
+    let (code, document, stderr) = git_json(&repo, &["staged"]);
+    assert_eq!((code, found_paths(&document)), (1, vec!["d.env".to_string()]), "{stderr}");
+}
+
+/// Issue 14.5: one missing commit made the whole walk fail: "0 findings in
+/// 0 blobs", exit 0, with a token at HEAD.
+#[test]
+fn a_missing_commit_off_head_does_not_hide_the_rest_of_the_history() {
+    let repo = GitRepo::new();
+    repo.commit("base", &[("base.txt", Some("base\n"))]);
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    let lost = repo.commit("side", &[("side.txt", Some("side\n"))]);
+    repo.commit("side again", &[("side.txt", Some("more\n"))]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("token", &[("a.env", Some(&format!("T={SOT}\n")))]);
+    let object = repo.path().join(".git/objects").join(&lost[..2]).join(&lost[2..]);
+    std::fs::remove_file(object).unwrap();
+    let (code, document, stderr) = git_json(&repo, &["git"]);
+    assert_eq!(found_paths(&document), ["a.env"], "{stderr}");
+    assert_eq!((code, skipped(&document, "missing")), (2, 1), "{stderr}");
+    assert!(stderr.contains(&format!("commit {lost}")), "{stderr}");
+}
+
+/// Issue 14.6: an unreadable pack was a silent pass: 0 blobs, exit 0.
+#[test]
+fn a_damaged_or_unindexed_pack_is_never_a_silent_pass() {
+    type Damage = fn(&std::path::Path);
+    let damage: [(&str, Damage); 3] = [
+        ("truncated by one byte", |pack| {
+            let data = std::fs::read(pack).unwrap();
+            std::fs::write(pack, &data[..data.len() - 1]).unwrap();
+        }),
+        ("flipped trailer", |pack| {
+            let mut data = std::fs::read(pack).unwrap();
+            let last = data.len() - 1;
+            data[last] ^= 0xff;
+            std::fs::write(pack, data).unwrap();
+        }),
+        ("missing index", |pack| std::fs::remove_file(pack.with_extension("idx")).unwrap()),
+    ];
+    for (what, break_it) in damage {
+        let repo = GitRepo::new();
+        repo.commit("add", &[("a.env", Some(&format!("T={SOT}\n")))]);
+        repo.git(&["gc", "-q"]);
+        let pack = std::fs::read_dir(repo.path().join(".git/objects/pack"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "pack"))
+            .unwrap();
+        break_it(&pack);
+        let (code, document, stderr) = git_json(&repo, &["git"]);
+        assert_ne!(code, 0, "{what}: {stderr}");
+        assert_eq!(skipped(&document, "damaged"), 1, "{what}: {document}");
+        if code == 2 {
+            assert!(stderr.contains("sqscan: error:"), "{what}: {stderr}");
+        } else {
+            assert_eq!(found_paths(&document), ["a.env"], "{what}: {stderr}");
+        }
+    }
+}
+
+/// Issue 14.7: in a blobless clone, `--range` and `staged` failed with a
+/// raw libgit2 error (rename detection wants blob content) and lost the
+/// token.
+#[test]
+fn a_blobless_clone_counts_missing_blobs_and_finds_the_rest() {
+    let origin = GitRepo::new();
+    origin.git(&["config", "uploadpack.allowFilter", "true"]);
+    origin.commit("one", &[("old.txt", Some(&"a line that will move\n".repeat(20)))]);
+    origin.commit(
+        "two",
+        &[
+            ("old.txt", None),
+            ("moved.txt", Some(&"a line that will move\n".repeat(20))),
+            ("c.env", Some(&format!("T={SQP}\n"))),
+        ],
+    );
+    let clones = Sandbox::new();
+    let url = format!("file://{}", origin.path().display());
+    util::git_in(clones.path(), &["clone", "-q", "--filter=blob:none", "--no-checkout", &url, "clone"]);
+    let clone = clones.join("clone");
+    // Fetch one blob of the range; the others stay missing.
+    util::git_in(&clone, &["cat-file", "-p", "HEAD:c.env"]);
+    let (code, stdout, stderr) =
+        run(util::sqscan().current_dir(&clone).args(["git", "--range", "HEAD~1..HEAD", "--format", "json"]));
+    let document = json(&stdout);
+    assert_eq!((code, found_paths(&document)), (1, vec!["c.env".to_string()]), "{stderr}");
+    assert_eq!(skipped(&document, "missing"), 1, "{document}");
+
+    util::git_in(&clone, &["reset", "-q"]);
+    std::fs::write(clone.join("d.env"), format!("T={SOT}\n")).unwrap();
+    std::fs::write(clone.join("copy.txt"), "a line that will move\n".repeat(20)).unwrap();
+    util::git_in(&clone, &["add", "d.env", "copy.txt"]);
+    let (code, stdout, stderr) = run(util::sqscan().current_dir(&clone).args(["staged", "--format", "json"]));
+    assert_eq!((code, found_paths(&json(&stdout))), (1, vec!["d.env".to_string()]), "{stderr}");
 }

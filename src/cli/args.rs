@@ -118,6 +118,9 @@ pub struct CommonArgs {
     /// Exit code when findings are reported
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Output")]
     pub exit_code: u8,
+    /// Exit as usual (0 or 1) even when part of what was asked could not be read
+    #[arg(long, help_heading = "Output")]
+    pub allow_incomplete: bool,
 
     /// Extra rule files, or directories of them (repeatable)
     #[arg(long, value_name = "PATH", help_heading = "Rules and filters")]

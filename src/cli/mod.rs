@@ -19,7 +19,7 @@ use crate::rules::{RuleSet, test_examples};
 use crate::scan::git::GitOptions;
 use crate::scan::{self, Emit, Outcome, Scanner};
 use crate::sources::fs::{self as walk, WalkOptions};
-use crate::sources::git as repository;
+use crate::sources::git::{self as repository, GitDir};
 use crate::sources::paths::{ScanRoot, Target};
 use crate::sources::{Tally, stdin};
 
@@ -84,10 +84,9 @@ fn run_files(
 
 /// `sqscan git`: a whole history, or a range of it.
 fn scan_git(args: &GitArgs) -> anyhow::Result<ExitCode> {
-    let repo = repository::open(args.repo.as_deref().unwrap_or(Path::new(".")))?;
-    let root = repository::root(&repo);
+    let git = GitDir::discover(args.repo.as_deref().unwrap_or(Path::new(".")))?;
+    let root = git.root().to_path_buf();
     let settings = Settings::new(&args.common, &root, None)?;
-    let options = git_options(&settings, &repo, args.binary);
     let range = match (&args.range, &args.since_commit) {
         (Some(range), _) => Some(range.clone()),
         (None, Some(since)) => Some(format!("{since}..HEAD")),
@@ -95,8 +94,9 @@ fn scan_git(args: &GitArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(spec) = &range {
         // Resolved now too, so that a bad range fails before any output.
-        repository::resolve_range(&repo, spec)?;
+        repository::resolve_range(&git.open()?, spec)?;
     }
+    let options = git_options(&settings, git, args.binary);
     let scanner = settings.scanner()?;
     let tally = Tally::default();
     let produce = |emit: Emit| match &range {
@@ -113,8 +113,8 @@ fn scan_staged(args: &StagedArgs) -> anyhow::Result<ExitCode> {
         [only] if only.is_dir() => (only.as_path(), &[]),
         files => (Path::new("."), files),
     };
-    let repo = repository::open(repo_path)?;
-    let root = repository::root(&repo);
+    let git = GitDir::discover(repo_path)?;
+    let root = git.root().to_path_buf();
     let settings = Settings::new(&args.common, &root, None)?;
     if !files.is_empty() {
         let targets = files
@@ -132,20 +132,18 @@ fn scan_staged(args: &StagedArgs) -> anyhow::Result<ExitCode> {
         };
         return run_files(&settings, &targets, &scan_root, &options, false);
     }
-    let options = git_options(&settings, &repo, args.binary);
+    if git.is_bare() {
+        anyhow::bail!("{}: a bare repository has no index to scan (try `sqscan git`)", root.display());
+    }
+    let options = git_options(&settings, git, args.binary);
     let scanner = settings.scanner()?;
     let tally = Tally::default();
     let produce = |emit: Emit| scan::git::staged(&scanner, &options, &tally, emit);
     report_run(&settings, &scanner, &tally, "files", Some(root), produce)
 }
 
-fn git_options(settings: &Settings, repo: &git2::Repository, scan_binary: bool) -> GitOptions {
-    GitOptions {
-        git_dir: repo.path().to_path_buf(),
-        threads: settings.threads,
-        max_file_size: settings.max_file_size,
-        scan_binary,
-    }
+fn git_options(settings: &Settings, git: GitDir, scan_binary: bool) -> GitOptions {
+    GitOptions { git, threads: settings.threads, max_file_size: settings.max_file_size, scan_binary }
 }
 
 /// Runs a producer through the reporter, with progress, then finishes.
@@ -178,6 +176,13 @@ fn finish(settings: &Settings, outcome: &Outcome) -> ExitCode {
             let _ = writeln!(err, "sqscan: warning: skipped {}: {}", skipped.path, skipped.reason);
         }
         let _ = writeln!(err, "sqscan: {}", summary_line(&outcome.summary));
+    }
+    // Not reading what was asked is an error, after the report is written.
+    if let Some(why) = outcome.incomplete()
+        && !settings.allow_incomplete
+    {
+        eprintln!("sqscan: error: incomplete scan: {why} (listed above; --allow-incomplete accepts this)");
+        return ExitCode::from(2);
     }
     if settings.format == Format::Baseline || outcome.failing == 0 {
         ExitCode::SUCCESS

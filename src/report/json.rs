@@ -105,6 +105,9 @@ struct Stats<'a> {
     suppressed: BTreeMap<&'static str, u64>,
     skipped: BTreeMap<&'static str, u64>,
     skipped_paths: Vec<SkippedRecord<'a>>,
+    /// Whether something that hides an unknown amount of content (a ref,
+    /// commit, tree or named target) could not be read.
+    incomplete: bool,
     elapsed_ms: u128,
 }
 
@@ -113,6 +116,8 @@ struct SkippedRecord<'a> {
     path: &'a str,
     reason: &'static str,
     detail: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    incomplete: bool,
 }
 
 impl<'a> Json<'a> {
@@ -189,8 +194,14 @@ fn stats(summary: &Summary) -> Stats<'_> {
         skipped_paths: summary
             .skipped
             .iter()
-            .map(|s| SkippedRecord { path: &s.path, reason: s.reason.kind(), detail: s.reason.to_string() })
+            .map(|s| SkippedRecord {
+                path: &s.path,
+                reason: s.reason.kind(),
+                detail: s.reason.to_string(),
+                incomplete: s.incomplete,
+            })
             .collect(),
+        incomplete: summary.skipped.iter().any(|s| s.incomplete),
         elapsed_ms: summary.elapsed.as_millis(),
     }
 }

@@ -58,7 +58,7 @@ mod tests {
         };
         assert_eq!(summary_line(&summary), "1 finding in 3 files (3.0 MiB) in 0.25s");
         summary.suppressed.insert(Suppression::Baseline, 2);
-        summary.skipped.push(Skipped { path: "a.png".into(), reason: SkipReason::Binary });
+        summary.skipped.push(Skipped { path: "a.png".into(), reason: SkipReason::Binary, incomplete: false });
         assert_eq!(
             summary_line(&summary),
             "1 finding in 3 files (3.0 MiB) in 0.25s; 2 suppressed (baseline 2); skipped 1 (binary 1)"

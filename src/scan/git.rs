@@ -4,22 +4,22 @@
 //! provenance is computed afterwards, for matched blobs only.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
-use git2::{Oid, Repository};
+use git2::Oid;
 
 use super::{Emit, Scanner};
 use crate::findings::{Commit, Finding, History, Occurrence, Suppression};
-use crate::sources::git::{self, BlobReader, Change, CommitGraph, Objects, OidMap, OidSet, PackPosition, PackSet};
+use crate::sources::git::{
+    self, BlobReader, Change, CommitGraph, GitDir, Objects, OidMap, OidSet, PackPosition, PackSet,
+};
 use crate::sources::{Item, SkipReason, Tally};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct GitOptions {
-    /// The repository's git directory (`.git`, or a bare repository).
-    pub git_dir: PathBuf,
+    pub git: GitDir,
     pub threads: usize,
     pub max_file_size: u64,
     pub scan_binary: bool,
@@ -34,10 +34,11 @@ const CHUNK: usize = 512;
 /// Every blob reachable from any ref, each scanned once; each secret
 /// reported per path with the commits that introduced it.
 pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    let packs = PackSet::open(&options.git_dir);
-    let mut objects = Objects::new(&packs, Repository::open(&options.git_dir)?);
+    report_damage(&options.git, tally);
+    let packs = PackSet::open(options.git.path());
+    let mut objects = Objects::new(&packs, options.git.open()?, options.max_file_size);
     let mut blobs = Vec::new();
-    let graph = git::walk_all(&mut objects, tally, &mut |blob| blobs.push(blob))?;
+    let graph = git::walk_all(&options.git.open()?, &mut objects, tally, &mut |blob| blobs.push(blob))?;
     // In pack order, so that each worker rebuilds deltas from bases it has
     // just built; loose objects last.
     let mut jobs: Vec<(Option<PackPosition>, git::BlobRef)> =
@@ -63,7 +64,7 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
     let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let targets: OidSet = hits.keys().copied().collect();
     let provenance = git::trace(&mut objects, &graph, &targets);
-    let mut commits = CommitCache::new(objects.repo(), &graph);
+    let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
     for (oid, findings) in &hits {
         match provenance.introductions.get(oid) {
@@ -96,7 +97,8 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
 
 /// What the commits of `A..B` added: only secrets on added lines.
 pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    let repo = Repository::open(&options.git_dir)?;
+    report_damage(&options.git, tally);
+    let repo = options.git.open()?;
     let range = git::resolve_range(&repo, spec)?;
     // A range reads few blobs, in no particular order: libgit2 alone.
     let packs = PackSet::empty();
@@ -104,7 +106,7 @@ pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally,
     let (send, jobs) = sync_channel(QUEUE);
     let graph = std::thread::scope(|scope| {
         let walker = scope.spawn(move || -> anyhow::Result<CommitGraph> {
-            let repo = Repository::open(&options.git_dir)?;
+            let repo = options.git.open()?;
             git::range_changes(&repo, &range, &mut |change| {
                 tally.queued();
                 let _ = send.send(change);
@@ -117,7 +119,8 @@ pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally,
         })?;
         walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the range walk panicked")))
     })?;
-    let mut commits = CommitCache::new(&repo, &graph);
+    let mut objects = Objects::new(&packs, repo, options.max_file_size);
+    let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
     for (change, findings) in found.into_inner().unwrap_or_else(|p| p.into_inner()) {
         let commit = change.commit.map(|index| (index, commits.get(index)));
@@ -129,7 +132,8 @@ pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally,
 
 /// The index against HEAD: secrets on the lines a commit would add.
 pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    let repo = Repository::open(&options.git_dir)?;
+    report_damage(&options.git, tally);
+    let repo = options.git.open()?;
     let changes = git::staged_changes(&repo).context("reading the index")?;
     for _ in &changes {
         tally.queued();
@@ -186,8 +190,8 @@ fn in_parallel<J: Send>(
     work: impl Fn(&mut BlobReader, J) + Sync,
 ) -> anyhow::Result<()> {
     let readers = (0..options.threads.max(1))
-        .map(|_| BlobReader::open(packs, &options.git_dir, options.max_file_size, options.scan_binary))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|_| Ok(BlobReader::new(packs, options.git.open()?, options.max_file_size, options.scan_binary)))
+        .collect::<Result<Vec<_>, git2::Error>>()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(readers.len()).build()?;
     let jobs = Mutex::new(jobs);
     let next = || lock(&jobs).next();
@@ -212,21 +216,29 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Damaged packs, each said once: libgit2 never reads them, sqscan's own
+/// reader reads what is intact.
+fn report_damage(git: &GitDir, tally: &Tally) {
+    for damage in git.damage() {
+        tally.skip(git.show(&damage.pack), SkipReason::Damaged(damage.why.clone()));
+    }
+}
+
 /// Commit details, read once per commit that matters.
-struct CommitCache<'a> {
-    repo: &'a Repository,
+struct CommitCache<'a, 'p> {
+    objects: &'a mut Objects<'p>,
     graph: &'a CommitGraph,
     loaded: BTreeMap<usize, Arc<Commit>>,
 }
 
-impl<'a> CommitCache<'a> {
-    fn new(repo: &'a Repository, graph: &'a CommitGraph) -> CommitCache<'a> {
-        CommitCache { repo, graph, loaded: BTreeMap::new() }
+impl<'a, 'p> CommitCache<'a, 'p> {
+    fn new(objects: &'a mut Objects<'p>, graph: &'a CommitGraph) -> CommitCache<'a, 'p> {
+        CommitCache { objects, graph, loaded: BTreeMap::new() }
     }
 
     fn get(&mut self, index: usize) -> Arc<Commit> {
-        let (repo, graph) = (self.repo, self.graph);
-        self.loaded.entry(index).or_insert_with(|| Arc::new(git::commit_info(repo, graph.commits[index].id))).clone()
+        let (objects, graph) = (&mut *self.objects, self.graph);
+        self.loaded.entry(index).or_insert_with(|| Arc::new(git::commit_info(objects, graph.commits[index].id))).clone()
     }
 }
 

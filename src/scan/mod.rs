@@ -20,7 +20,7 @@ use crate::filters::Suppressor;
 use crate::findings::{Finding, Liveness, Locator, Mask, Secret, Suppression};
 use crate::report::{Reporter, Summary};
 use crate::rules::RuleSet;
-use crate::sources::{Item, Tally};
+use crate::sources::{Item, SkipReason, Tally};
 use crate::verify::{Verifier, hints};
 
 /// Everything needed to turn an item's bytes into findings.
@@ -94,6 +94,29 @@ pub struct Outcome {
     pub failing: u64,
 }
 
+impl Outcome {
+    /// Why the scan did not read all it was asked to, if it did not: a
+    /// ref, commit, tree or named target could not be read, or nothing
+    /// could be read at all.
+    pub fn incomplete(&self) -> Option<String> {
+        let lost = self.summary.skipped.iter().filter(|s| s.incomplete).count();
+        if lost > 0 {
+            let what = if lost == 1 { "1 item" } else { &format!("{lost} items") };
+            return Some(format!("{what} could not be read, and everything below them went unscanned"));
+        }
+        let unreadable =
+            |s: &&crate::sources::Skipped| matches!(s.reason, SkipReason::Missing | SkipReason::Unreadable(_));
+        let failed = self.summary.skipped.iter().filter(unreadable).count();
+        if self.summary.scanned == 0 && failed > 0 {
+            return Some(format!("nothing could be read ({failed} unreadable)"));
+        }
+        None
+    }
+}
+
+/// The producing thread's stack: room for walks as deep as git allows.
+const PRODUCER_STACK: usize = 64 << 20;
+
 /// Where producers send findings, from any thread. It answers whether to go
 /// on: `false` once the report can no longer be written (a closed pipe).
 pub type Emit<'a> = &'a (dyn Fn(Finding) -> bool + Sync);
@@ -150,7 +173,8 @@ pub fn run(
     };
     let stop_flag = &stop;
     let produced = std::thread::scope(|scope| {
-        let producer = scope.spawn(move || {
+        // A roomy stack: sources walk trees as deep as git allows.
+        let producer = std::thread::Builder::new().stack_size(PRODUCER_STACK).spawn_scoped(scope, move || {
             let emit = move |finding: Finding| {
                 if stop_flag.load(Ordering::Relaxed) {
                     return false;
@@ -163,7 +187,7 @@ pub fn run(
             // Dropping the sender ends the receiving loop.
             drop(emit);
             result
-        });
+        })?;
         let mut suppressed: BTreeMap<_, u64> = BTreeMap::new();
         for mut finding in receiver {
             if finding.suppressed.is_none() {

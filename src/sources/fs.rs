@@ -91,6 +91,12 @@ fn visit_entry(
             tally.skip(show(path), SkipReason::TooLarge { size, limit: options.max_file_size });
             return;
         }
+        // A file named on the command line that cannot be read leaves the
+        // scan incomplete; one met while walking is counted.
+        Err(error) if named => {
+            tally.skip_incomplete(show(path), SkipReason::Unreadable(error.to_string()));
+            return;
+        }
         Err(error) => {
             tally.skip(show(path), SkipReason::Unreadable(error.to_string()));
             return;
@@ -151,5 +157,18 @@ fn record_error(error: &ignore::Error, show: &dyn Fn(&Path) -> String, tally: &T
         }
     };
     let shown = path.as_deref().map_or_else(|| "<walk>".to_string(), show);
-    tally.skip(shown, reason);
+    if depth_of(error) == Some(0) {
+        tally.skip_incomplete(shown, reason);
+    } else {
+        tally.skip(shown, reason);
+    }
+}
+
+/// How deep below a named target a walk error happened, when it says.
+fn depth_of(error: &ignore::Error) -> Option<usize> {
+    match error {
+        ignore::Error::WithDepth { depth, .. } => Some(*depth),
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithLineNumber { err, .. } => depth_of(err),
+        _ => None,
+    }
 }

@@ -37,6 +37,10 @@ impl<'a> Item<'a> {
 pub struct Skipped {
     pub path: String,
     pub reason: SkipReason,
+    /// Without it the scan is incomplete: an unknown amount of content was
+    /// not read (a ref, commit or tree, and all below it; a target named on
+    /// the command line).
+    pub incomplete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,10 @@ pub enum SkipReason {
     LfsPointer,
     /// A git submodule: its history is another repository's.
     Submodule,
+    /// A tree nested deeper than git allows.
+    TooDeep,
+    /// A damaged pack: what is intact in it is read, the rest is counted.
+    Damaged(String),
 }
 
 impl SkipReason {
@@ -73,6 +81,8 @@ impl SkipReason {
             SkipReason::Missing => "missing",
             SkipReason::LfsPointer => "lfs-pointer",
             SkipReason::Submodule => "submodule",
+            SkipReason::TooDeep => "too-deep",
+            SkipReason::Damaged(_) => "damaged",
         }
     }
 
@@ -81,7 +91,12 @@ impl SkipReason {
     pub fn is_warning(&self) -> bool {
         matches!(
             self,
-            SkipReason::TooLarge { .. } | SkipReason::Unreadable(_) | SkipReason::SymlinkLoop | SkipReason::Missing
+            SkipReason::TooLarge { .. }
+                | SkipReason::Unreadable(_)
+                | SkipReason::SymlinkLoop
+                | SkipReason::Missing
+                | SkipReason::TooDeep
+                | SkipReason::Damaged(_)
         )
     }
 }
@@ -100,6 +115,10 @@ impl fmt::Display for SkipReason {
             SkipReason::Missing => write!(f, "object missing from the repository (a partial clone?)"),
             SkipReason::LfsPointer => write!(f, "Git LFS pointer (the content is stored outside the repository)"),
             SkipReason::Submodule => write!(f, "submodule (not followed; scan its repository on its own)"),
+            SkipReason::TooDeep => {
+                write!(f, "tree nested deeper than {} levels (git refuses such trees; not walked)", git::MAX_TREE_DEPTH)
+            }
+            SkipReason::Damaged(why) => write!(f, "damaged pack: {why}; its intact objects are read"),
         }
     }
 }
@@ -134,7 +153,15 @@ impl Tally {
     }
 
     pub fn skip(&self, path: impl Into<String>, reason: SkipReason) {
-        let skipped = Skipped { path: path.into(), reason };
+        self.record(Skipped { path: path.into(), reason, incomplete: false });
+    }
+
+    /// A skip that leaves the scan incomplete (see [`Skipped::incomplete`]).
+    pub fn skip_incomplete(&self, path: impl Into<String>, reason: SkipReason) {
+        self.record(Skipped { path: path.into(), reason, incomplete: true });
+    }
+
+    fn record(&self, skipped: Skipped) {
         self.skipped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(skipped);
     }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_sonar;
+pub mod forge;
 
 use std::path::{Path, PathBuf};
 

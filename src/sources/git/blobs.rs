@@ -2,8 +2,6 @@
 //! from the pack header, before rebuilding it), missing (a partial clone),
 //! corrupt, a Git LFS pointer (the content lives elsewhere), or binary.
 
-use std::path::Path;
-
 use git2::{ObjectType, Oid, Repository};
 
 use super::objects::{Objects, ReadError};
@@ -24,13 +22,8 @@ const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
 const LFS_POINTER_MAX: usize = 1024;
 
 impl<'a> BlobReader<'a> {
-    pub fn open(
-        packs: &'a PackSet,
-        git_dir: &Path,
-        max_size: u64,
-        scan_binary: bool,
-    ) -> Result<BlobReader<'a>, git2::Error> {
-        Ok(BlobReader { objects: Objects::new(packs, Repository::open(git_dir)?), max_size, scan_binary })
+    pub fn new(packs: &'a PackSet, repo: Repository, max_size: u64, scan_binary: bool) -> BlobReader<'a> {
+        BlobReader { objects: Objects::new(packs, repo, max_size), max_size, scan_binary }
     }
 
     /// Calls `scan` with the blob's text, or says why it was skipped.

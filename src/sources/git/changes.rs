@@ -126,13 +126,13 @@ pub fn staged_changes(repo: &Repository) -> anyhow::Result<Vec<Change>> {
     };
     let index = repo.index()?;
     let mut diff = repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))?;
-    find_renames(&mut diff)?;
+    find_renames(&mut diff);
     Ok(deltas(&diff))
 }
 
 fn tree_changes(repo: &Repository, old: Option<&Tree>, new: &Tree) -> anyhow::Result<Vec<Change>> {
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut diff_options()))?;
-    find_renames(&mut diff)?;
+    find_renames(&mut diff);
     Ok(deltas(&diff))
 }
 
@@ -142,9 +142,18 @@ fn diff_options() -> DiffOptions {
     options
 }
 
-/// Renamed and copied files keep their history: their old lines are not new.
-fn find_renames(diff: &mut Diff) -> Result<(), git2::Error> {
-    diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(true)))
+/// Renamed and copied files keep their history: their old lines are not
+/// new. Finding similar files reads their content; where a blob is missing
+/// (a partial clone) only identical ones are paired, which needs ids
+/// alone, and failing that every file counts as new: a known token
+/// reported again rather than a new one missed.
+fn find_renames(diff: &mut Diff) {
+    let mut options = DiffFindOptions::new();
+    options.renames(true).copies(true);
+    if diff.find_similar(Some(&mut options)).is_err() {
+        // Without even that, no pairs: see above.
+        let _ = diff.find_similar(Some(options.exact_match_only(true)));
+    }
 }
 
 fn deltas(diff: &Diff) -> Vec<Change> {

@@ -2,12 +2,24 @@
 //! remotes, the stash, notes) and HEAD, and every blob in their trees, each
 //! reported once. Trees are read once too: a tree already walked holds no
 //! blob not already reported, so most of each commit's tree is skipped.
+//!
+//! Commits are read and ordered here, not by libgit2's revwalk, which fails
+//! as a whole on one unreadable commit: what is readable is walked, and
+//! every ref, commit and tree that is not is counted, marking the scan
+//! incomplete.
 
-use git2::{ObjectType, Oid, Repository, Sort};
+use std::sync::Arc;
 
-use super::objects::{Objects, ReadError, tree_entries};
-use super::{OidSet, root};
+use git2::{ErrorCode, ObjectType, Oid, Repository};
+
+use super::objects::{Objects, ReadError, next_tree_entry, parse_commit, parse_tag};
+use super::{OidMap, OidSet};
 use crate::sources::{SkipReason, Tally};
+
+/// Git refuses trees nested deeper than this (`core.maxTreeDepth`).
+pub const MAX_TREE_DEPTH: usize = 4096;
+/// Tags of tags are followed this far.
+const MAX_TAG_CHAIN: usize = 32;
 
 /// A blob seen for the first time, and one path it sits at.
 #[derive(Debug, Clone)]
@@ -32,61 +44,163 @@ pub struct CommitNode {
 }
 
 /// Walks every commit and tree, calling `send` with each blob once.
-pub fn walk_all(objects: &mut Objects, tally: &Tally, send: &mut dyn FnMut(BlobRef)) -> anyhow::Result<CommitGraph> {
-    // A handle of its own for commits, while `objects` reads trees.
-    let repo = &Repository::open(objects.repo().path())?;
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL)?;
+pub fn walk_all(
+    repo: &Repository,
+    objects: &mut Objects,
+    tally: &Tally,
+    send: &mut dyn FnMut(BlobRef),
+) -> anyhow::Result<CommitGraph> {
     let mut walker = TreeWalker {
         objects,
         tally,
         seen_trees: OidSet::default(),
         seen_blobs: OidSet::default(),
         submodules: Default::default(),
+        found: Vec::new(),
     };
-    let mut graph = CommitGraph::default();
-    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    graph.head_tree = head.as_ref().map(|c| c.tree_id());
-    let mut push = |id: Oid, name: &str| {
-        if let Err(e) = walk.push(id) {
-            tally.skip(name.to_string(), SkipReason::Unreadable(e.message().to_string()));
+    let Tips { head, named } = tips(repo, tally)?;
+    let mut starts = Vec::new();
+    for (name, id) in named {
+        match walker.peel(id) {
+            Ok((ObjectType::Commit, id)) => starts.push(id),
+            // A tag may name a tree or a blob directly.
+            Ok((ObjectType::Tree, id)) => walker.tree(id, ""),
+            Ok((ObjectType::Blob, id)) => walker.blob(id, &name),
+            Ok(_) => {}
+            Err(reason) => tally.skip_incomplete(name, reason),
+        }
+        walker.flush(send);
+    }
+    let nodes = read_commits(walker.objects, &starts, &shallow_commits(repo), tally);
+    let commits = topological(&starts, nodes);
+    for commit in &commits {
+        walker.tree(commit.tree, "");
+        walker.flush(send);
+    }
+    let head_tree = head.and_then(|id| commits.iter().find(|c| c.id == id)).map(|c| c.tree);
+    Ok(CommitGraph { commits, head_tree })
+}
+
+/// Where a walk starts: what HEAD names, and every ref's target (HEAD
+/// first, then by name).
+struct Tips {
+    head: Option<Oid>,
+    named: Vec<(String, Oid)>,
+}
+
+/// A ref that does not resolve is counted, and the scan incomplete.
+fn tips(repo: &Repository, tally: &Tally) -> anyhow::Result<Tips> {
+    let mut tips = Vec::new();
+    let head = match repo.head() {
+        Ok(head) => head.target(),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+        Err(e) => {
+            tally.skip_incomplete("HEAD", SkipReason::Unreadable(e.message().to_string()));
+            None
         }
     };
-    if let Some(head) = &head {
-        push(head.id(), "HEAD");
-    }
-    for reference in repo.references()?.flatten() {
-        let name = reference.name().unwrap_or("<ref>").to_string();
-        match reference.peel(ObjectType::Any) {
-            Ok(object) => match object.kind() {
-                Some(ObjectType::Commit) => push(object.id(), &name),
-                // A tag may name a tree or a blob directly.
-                Some(ObjectType::Tree) => walker.tree(object.id(), "", send),
-                Some(ObjectType::Blob) => walker.blob(object.id(), &name, send),
-                _ => {}
-            },
-            Err(e) => tally.skip(name, SkipReason::Unreadable(e.message().to_string())),
-        }
-    }
-    for id in walk {
-        let id = match id {
-            Ok(id) => id,
+    tips.extend(head.map(|id| ("HEAD".to_string(), id)));
+    let mut named = Vec::new();
+    for reference in repo.references()? {
+        let reference = match reference {
+            Ok(reference) => reference,
             Err(e) => {
-                tally.skip(format!("{}", root(repo).display()), SkipReason::Unreadable(e.message().to_string()));
-                break;
-            }
-        };
-        let commit = match repo.find_commit(id) {
-            Ok(commit) => commit,
-            Err(e) => {
-                tally.skip(format!("commit {id}"), SkipReason::Unreadable(e.message().to_string()));
+                tally.skip_incomplete("<ref>", SkipReason::Unreadable(e.message().to_string()));
                 continue;
             }
         };
-        walker.tree(commit.tree_id(), "", send);
-        graph.commits.push(CommitNode { id, tree: commit.tree_id(), parents: commit.parent_ids().collect() });
+        let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+        match reference.resolve().map(|r| r.target()) {
+            Ok(Some(id)) => named.push((name, id)),
+            Ok(None) => {}
+            Err(e) => tally.skip_incomplete(name, SkipReason::Unreadable(e.message().to_string())),
+        }
     }
-    Ok(graph)
+    named.sort();
+    tips.extend(named);
+    Ok(Tips { head, named: tips })
+}
+
+/// Every commit reachable from `starts`, read through `objects`. Parents
+/// of a shallow clone's edge are not followed (the clone lacks them);
+/// every other commit that cannot be read is counted, and the walk goes on
+/// with the rest.
+fn read_commits(objects: &mut Objects, starts: &[Oid], shallow: &OidSet, tally: &Tally) -> OidMap<CommitNode> {
+    let mut nodes: OidMap<CommitNode> = OidMap::default();
+    let mut failed = OidSet::default();
+    let mut stack: Vec<Oid> = starts.iter().rev().copied().collect();
+    while let Some(id) = stack.pop() {
+        if nodes.contains_key(&id) || failed.contains(&id) {
+            continue;
+        }
+        let fields = match objects.read(id, None) {
+            Ok((ObjectType::Commit, data)) => parse_commit(&data)
+                .ok_or_else(|| SkipReason::Unreadable(format!("object {id} is not a well-formed commit"))),
+            Ok((kind, _)) => Err(SkipReason::Unreadable(format!("object {id} is a {kind}, not a commit"))),
+            Err(e) => Err(skip_reason(e)),
+        };
+        match fields {
+            Ok(fields) => {
+                let parents = if shallow.contains(&id) { Vec::new() } else { fields.parents };
+                stack.extend(parents.iter().rev());
+                nodes.insert(id, CommitNode { id, tree: fields.tree, parents });
+            }
+            Err(reason) => {
+                failed.insert(id);
+                tally.skip_incomplete(format!("commit {id}"), reason);
+            }
+        }
+    }
+    nodes
+}
+
+/// Children before parents, starting from the tips in their order.
+fn topological(starts: &[Oid], mut nodes: OidMap<CommitNode>) -> Vec<CommitNode> {
+    let mut children: OidMap<usize> = OidMap::default();
+    for node in nodes.values() {
+        for parent in node.parents.iter().filter(|p| nodes.contains_key(p)) {
+            *children.entry(*parent).or_default() += 1;
+        }
+    }
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut ready: Vec<Oid> = starts.iter().rev().filter(|id| !children.contains_key(id)).copied().collect();
+    let mut queued = OidSet::default();
+    while let Some(id) = ready.pop() {
+        if !queued.insert(id) {
+            continue;
+        }
+        let Some(node) = nodes.remove(&id) else { continue };
+        for parent in node.parents.iter().rev() {
+            if let Some(count) = children.get_mut(parent) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(*parent);
+                }
+            }
+        }
+        order.push(node);
+    }
+    // Only a cycle, which no real history has, leaves anything behind.
+    let mut rest: Vec<CommitNode> = nodes.into_values().collect();
+    rest.sort_by_key(|n| n.id);
+    order.extend(rest);
+    order
+}
+
+/// Commits at the edge of a shallow clone (listed in `.git/shallow`).
+pub fn shallow_commits(repo: &Repository) -> OidSet {
+    if !repo.is_shallow() {
+        return OidSet::default();
+    }
+    let text = std::fs::read_to_string(repo.path().join("shallow")).unwrap_or_default();
+    text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect()
+}
+
+fn skip_reason(error: ReadError) -> SkipReason {
+    match error {
+        ReadError::Missing => SkipReason::Missing,
+        ReadError::Corrupt(why) => SkipReason::Unreadable(why),
+    }
 }
 
 struct TreeWalker<'a, 'p> {
@@ -95,36 +209,68 @@ struct TreeWalker<'a, 'p> {
     seen_trees: OidSet,
     seen_blobs: OidSet,
     submodules: std::collections::HashSet<String>,
+    /// Blobs found and not yet sent.
+    found: Vec<BlobRef>,
+}
+
+/// A tree being read: its data and how far.
+struct Frame {
+    data: Arc<[u8]>,
+    at: usize,
+    prefix: String,
+    depth: usize,
 }
 
 impl TreeWalker<'_, '_> {
-    fn tree(&mut self, id: Oid, prefix: &str, send: &mut dyn FnMut(BlobRef)) {
-        if !self.seen_trees.insert(id) {
+    /// Follows annotated tags to what they name.
+    fn peel(&mut self, mut id: Oid) -> Result<(ObjectType, Oid), SkipReason> {
+        for _ in 0..MAX_TAG_CHAIN {
+            match self.objects.read(id, None).map_err(skip_reason)? {
+                (ObjectType::Tag, data) => {
+                    id = parse_tag(&data)
+                        .ok_or_else(|| SkipReason::Unreadable(format!("object {id} is not a well-formed tag")))?
+                        .0;
+                }
+                (kind, _) => return Ok((kind, id)),
+            }
+        }
+        Err(SkipReason::Unreadable(format!("tag {id}: more than {MAX_TAG_CHAIN} tags of tags")))
+    }
+
+    /// Walks a tree and every tree below it not seen before, depth first,
+    /// without recursion: a hostile tree may nest thousands deep.
+    fn tree(&mut self, root: Oid, prefix: &str) {
+        if !self.seen_trees.insert(root) {
             return;
         }
-        let data = match self.objects.read(id, None) {
-            Ok((ObjectType::Tree, data)) => data,
-            outcome => {
-                let shown = if prefix.is_empty() { format!("tree {id}") } else { prefix.to_string() };
-                let reason = match outcome {
-                    Err(ReadError::Missing) => SkipReason::Missing,
-                    Err(ReadError::Corrupt(why)) => SkipReason::Unreadable(why),
-                    Ok((kind, _)) => SkipReason::Unreadable(format!("object {id} is a {kind}, not a tree")),
-                };
-                self.tally.skip(shown, reason);
-                return;
-            }
-        };
-        // Most entries were seen in an earlier commit: test before building paths.
-        for entry in tree_entries(&data) {
+        let mut stack: Vec<Frame> = Vec::new();
+        if let Some(data) = self.read_tree(root, prefix) {
+            stack.push(Frame { data, at: 0, prefix: prefix.to_string(), depth: 1 });
+        }
+        while let Some(frame) = stack.last_mut() {
+            let Some(entry) = next_tree_entry(&frame.data, &mut frame.at) else {
+                stack.pop();
+                continue;
+            };
             let id = entry.id;
-            let path = || join(prefix, entry.name);
+            // Most entries were seen in an earlier commit: test before building paths.
             match entry.kind {
-                ObjectType::Blob if !self.seen_blobs.contains(&id) => self.blob(id, &path(), send),
-                ObjectType::Tree if !self.seen_trees.contains(&id) => self.tree(id, &path(), send),
+                ObjectType::Blob if !self.seen_blobs.contains(&id) => {
+                    let path = join(&frame.prefix, entry.name);
+                    self.blob(id, &path);
+                }
+                ObjectType::Tree if !self.seen_trees.contains(&id) => {
+                    let (path, depth) = (join(&frame.prefix, entry.name), frame.depth + 1);
+                    self.seen_trees.insert(id);
+                    if depth > MAX_TREE_DEPTH {
+                        self.tally.skip_incomplete(path, SkipReason::TooDeep);
+                    } else if let Some(data) = self.read_tree(id, &path) {
+                        stack.push(Frame { data, at: 0, prefix: path, depth });
+                    }
+                }
                 // A submodule: its commit lives in another repository.
                 ObjectType::Commit => {
-                    let path = path();
+                    let path = join(&frame.prefix, entry.name);
                     if self.submodules.insert(path.clone()) {
                         self.tally.skip(path, SkipReason::Submodule);
                     }
@@ -134,10 +280,31 @@ impl TreeWalker<'_, '_> {
         }
     }
 
-    fn blob(&mut self, oid: Oid, path: &str, send: &mut dyn FnMut(BlobRef)) {
+    fn read_tree(&mut self, id: Oid, prefix: &str) -> Option<Arc<[u8]>> {
+        match self.objects.read(id, None) {
+            Ok((ObjectType::Tree, data)) => Some(data),
+            outcome => {
+                let shown = if prefix.is_empty() { format!("tree {id}") } else { prefix.to_string() };
+                let reason = match outcome {
+                    Err(error) => skip_reason(error),
+                    Ok((kind, _)) => SkipReason::Unreadable(format!("object {id} is a {kind}, not a tree")),
+                };
+                self.tally.skip_incomplete(shown, reason);
+                None
+            }
+        }
+    }
+
+    fn blob(&mut self, oid: Oid, path: &str) {
         if self.seen_blobs.insert(oid) {
             self.tally.queued();
-            send(BlobRef { oid, path: path.to_string() });
+            self.found.push(BlobRef { oid, path: path.to_string() });
+        }
+    }
+
+    fn flush(&mut self, send: &mut dyn FnMut(BlobRef)) {
+        for blob in self.found.drain(..) {
+            send(blob);
         }
     }
 }

@@ -8,56 +8,37 @@ mod history;
 mod objects;
 pub mod pack;
 mod provenance;
+mod repository;
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::{Path, PathBuf};
 
-use anyhow::anyhow;
-use git2::{Oid, Repository};
+use git2::{ObjectType, Oid};
 
 pub use blobs::BlobReader;
 pub use changes::{Change, Range, added_lines, range_changes, resolve_range, staged_changes};
-pub use history::{BlobRef, CommitGraph, walk_all};
+pub use history::{BlobRef, CommitGraph, MAX_TREE_DEPTH, walk_all};
 pub use objects::Objects;
 pub use pack::{PackPosition, PackSet};
 pub use provenance::{Introduction, Provenance, trace};
+pub use repository::GitDir;
 
 use crate::findings::{Commit, rfc3339};
 
-/// Opens the repository holding `path`: a work tree, any directory in it,
-/// a bare repository or a linked worktree.
-pub fn open(path: &Path) -> anyhow::Result<Repository> {
-    // libgit2 re-hashes every object it reads to check it; git does not, and
-    // for a scan that reads every blob it is a quarter of the time. A
-    // corrupt object still fails to inflate, and is reported.
-    git2::opts::strict_hash_verification(false);
-    if !path.exists() {
-        return Err(anyhow!("{}: No such file or directory", path.display()));
-    }
-    Repository::discover(path).map_err(|e| anyhow!("{}: not a git repository ({})", path.display(), e.message()))
-}
-
-/// Where paths in the repository are relative to: its work tree, or for a
-/// bare repository the repository itself.
-pub fn root(repo: &Repository) -> PathBuf {
-    repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf()
-}
-
-/// Who made a commit and when, for reports.
-pub fn commit_info(repo: &Repository, id: Oid) -> Commit {
-    match repo.find_commit(id) {
-        Ok(commit) => {
-            let author = commit.author();
-            let when = author.when();
-            Commit {
-                id: id.to_string(),
-                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-                date: rfc3339(when.seconds(), when.offset_minutes()),
-            }
-        }
-        Err(_) => Commit { id: id.to_string(), author: String::new(), email: String::new(), date: String::new() },
+/// Who made a commit and when, for reports; blank where it cannot be read.
+pub fn commit_info(objects: &mut Objects, id: Oid) -> Commit {
+    let author = match objects.read(id, None) {
+        Ok((ObjectType::Commit, data)) => objects::parse_commit(&data).and_then(|c| c.author),
+        _ => None,
+    };
+    match author {
+        Some(author) => Commit {
+            id: id.to_string(),
+            author: author.name,
+            email: author.email,
+            date: rfc3339(author.seconds, author.offset_minutes),
+        },
+        None => Commit { id: id.to_string(), author: String::new(), email: String::new(), date: String::new() },
     }
 }
 

@@ -35,9 +35,11 @@ struct Pack {
     ids: Vec<u8>,
     /// Offsets, in the order of `ids`.
     offsets: Vec<u64>,
-    /// Every entry's offset, sorted, then the trailer's: an entry's data
-    /// runs to the next entry.
+    /// Every valid entry offset, sorted, then the trailer's: an entry's
+    /// data runs to the next entry.
     ends: Vec<u64>,
+    /// Where the entries end and the trailer starts.
+    trailer: u64,
 }
 
 /// A read failure, worded for a skip reason.
@@ -47,21 +49,10 @@ pub struct PackError(pub String);
 impl PackSet {
     /// Indexes every `*.pack` under `objects/pack` of `git_dir` and of its
     /// alternates. Packs whose index this reader does not understand are
-    /// left out (their objects then read through libgit2).
+    /// left out (their objects then read through libgit2); damaged ones
+    /// (see [`damaged_packs`]) are read with bounds checks.
     pub fn open(git_dir: &Path) -> PackSet {
-        let mut packs = Vec::new();
-        for objects in object_directories(git_dir) {
-            let Ok(entries) = std::fs::read_dir(objects.join("pack")) else {
-                continue;
-            };
-            let mut indexes: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-                .collect();
-            indexes.sort();
-            packs.extend(indexes.iter().filter_map(|idx| Pack::open(idx).ok()));
-        }
-        PackSet { packs }
+        PackSet { packs: index_files(git_dir).iter().filter_map(|idx| Pack::open(idx).ok()).collect() }
     }
 
     /// No packs: every object is read through libgit2. For reading a few
@@ -81,59 +72,138 @@ impl PackSet {
     }
 }
 
-fn object_directories(git_dir: &Path) -> Vec<PathBuf> {
-    let objects = git_dir.join("objects");
-    let mut directories = vec![objects.clone()];
-    if let Ok(text) = std::fs::read_to_string(objects.join("info/alternates")) {
+/// The repository's object directory and its alternates, recursively (as
+/// deep as libgit2 follows them), each once.
+pub(super) fn object_directories(git_dir: &Path) -> Vec<PathBuf> {
+    /// libgit2's limit on alternates of alternates.
+    const DEPTH: usize = 5;
+    let mut directories = vec![git_dir.join("objects")];
+    let mut next = 0;
+    let mut depth = vec![0];
+    while next < directories.len() {
+        let objects = directories[next].clone();
+        let level = depth[next];
+        next += 1;
+        if level >= DEPTH {
+            continue;
+        }
+        let Some(text) = read_small_file(&objects.join("info/alternates")) else {
+            continue;
+        };
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let path = Path::new(line);
-            directories.push(if path.is_absolute() { path.to_path_buf() } else { objects.join(path) });
+            let path = if path.is_absolute() { path.to_path_buf() } else { objects.join(path) };
+            if !directories.contains(&path) {
+                directories.push(path);
+                depth.push(level + 1);
+            }
         }
     }
     directories
 }
 
+/// A small text file of the repository's (an alternates list), if it is a
+/// regular file of at most 64 KiB.
+fn read_small_file(path: &Path) -> Option<String> {
+    let file = File::open(path).ok()?;
+    let length = regular_file_length(&file, path).ok()?;
+    if length > 64 << 10 {
+        return None;
+    }
+    let mut text = String::new();
+    io::Read::read_to_string(&mut io::Read::take(file, 64 << 10), &mut text).ok()?;
+    Some(text)
+}
+
 const IDX_MAGIC: &[u8] = b"\xfftOc";
+/// A pack starts with `PACK`, a version and a count: 12 bytes.
+const PACK_HEADER: u64 = 12;
+/// SHA-1 ids and checksums.
+const ID: usize = 20;
+/// The magic, version and fan-out table of a version 2 index.
+const IDX_HEADER: usize = 8 + 256 * 4;
+
+/// What is wrong with a pack, found before anything reads from it. libgit2
+/// must never see such a pack: it trusts index offsets and crashes on one
+/// past the end of its pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub pack: PathBuf,
+    pub why: String,
+}
+
+/// The layout of a version 2 index, from its header, with every size
+/// checked against the file's.
+struct IndexLayout {
+    count: usize,
+    offsets_at: usize,
+    large_at: usize,
+}
+
+impl IndexLayout {
+    fn read(idx: &Path, file: &File, length: u64) -> io::Result<IndexLayout> {
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {why}", idx.display()));
+        let mut head = [0u8; IDX_HEADER];
+        if read_at(file, &mut head, 0)? < IDX_HEADER || &head[..4] != IDX_MAGIC || head[4..8] != [0, 0, 0, 2] {
+            return Err(bad("not a version 2 pack index"));
+        }
+        let fanout =
+            |i: usize| u32::from_be_bytes([head[8 + i * 4], head[9 + i * 4], head[10 + i * 4], head[11 + i * 4]]);
+        if (1..256).any(|i| fanout(i) < fanout(i - 1)) {
+            return Err(bad("fan-out table out of order"));
+        }
+        let count = fanout(255) as usize;
+        let offsets_at = IDX_HEADER + count * (ID + 4);
+        let large_at = offsets_at + count * 4;
+        // Two checksums end the file; between them and the small offsets
+        // sit the large ones, 8 bytes each.
+        let large_bytes = (length as usize).checked_sub(large_at + 2 * ID).ok_or_else(|| bad("truncated index"))?;
+        if large_bytes % 8 != 0 || large_bytes / 8 > count {
+            return Err(bad("index size does not match its object count"));
+        }
+        Ok(IndexLayout { count, offsets_at, large_at })
+    }
+}
+
+/// Reads the object offsets of an index and checks each against its pack:
+/// past the pack header, before the trailer. Returns them, in id order.
+fn checked_offsets(layout: &IndexLayout, data: &[u8], trailer: u64) -> Result<Vec<u64>, String> {
+    let mut offsets = Vec::with_capacity(layout.count);
+    for i in 0..layout.count {
+        let offset = stated_offset(layout, data, i).ok_or("truncated index")?;
+        if offset < PACK_HEADER || offset >= trailer {
+            return Err(format!("index offset {offset} lies outside its pack (which ends at {trailer})"));
+        }
+        offsets.push(offset);
+    }
+    Ok(offsets)
+}
 
 impl Pack {
     /// Reads a version 2 index (the only one git has written since 2008).
+    /// A pack whose index points outside it, or whose checksum does not
+    /// match, is damaged: it is still read here, entry by entry with
+    /// bounds checks.
     fn open(idx: &Path) -> io::Result<Pack> {
-        let data = std::fs::read(idx)?;
-        let bad =
-            || io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a version 2 pack index", idx.display()));
-        if data.len() < 8 + 1024 || &data[..4] != IDX_MAGIC || data[4..8] != [0, 0, 0, 2] {
-            return Err(bad());
-        }
-        let be32 = |at: usize| -> io::Result<u32> {
-            data.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(bad)
-        };
-        let count = be32(8 + 255 * 4)? as usize;
-        let ids_at = 8 + 1024;
-        let offsets_at = ids_at + count * 20 + count * 4;
-        let large_at = offsets_at + count * 4;
-        if data.len() < large_at + 40 {
-            return Err(bad());
-        }
-        let ids = data[ids_at..ids_at + count * 20].to_vec();
-        let mut offsets = Vec::with_capacity(count);
-        for i in 0..count {
-            let small = be32(offsets_at + i * 4)?;
-            let offset = if small & 0x8000_0000 == 0 {
-                u64::from(small)
-            } else {
-                let at = large_at + (small & 0x7fff_ffff) as usize * 8;
-                let bytes = data.get(at..at + 8).ok_or_else(bad)?;
-                u64::from_be_bytes(bytes.try_into().map_err(|_| bad())?)
-            };
-            offsets.push(offset);
+        let index = File::open(idx)?;
+        let length = regular_file_length(&index, idx)?;
+        let layout = IndexLayout::read(idx, &index, length)?;
+        let mut data = vec![0u8; length as usize];
+        if read_at(&index, &mut data, 0)? < data.len() {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: truncated index", idx.display())));
         }
         let path = idx.with_extension("pack");
         let file = File::open(&path)?;
-        let trailer = file.metadata()?.len().saturating_sub(20);
-        let mut ends = offsets.clone();
+        let pack_length = regular_file_length(&file, &path)?;
+        let trailer = pack_length.saturating_sub(ID as u64);
+        // Keep every offset, moving impossible ones where reading fails cleanly.
+        let offsets =
+            checked_offsets(&layout, &data, trailer).unwrap_or_else(|_| lenient_offsets(&layout, &data, trailer));
+        let ids = data[IDX_HEADER..IDX_HEADER + layout.count * ID].to_vec();
+        let mut ends: Vec<u64> = offsets.iter().copied().filter(|&o| o < trailer).collect();
         ends.sort_unstable();
         ends.push(trailer);
-        Ok(Pack { path, file, ids, offsets, ends })
+        Ok(Pack { path, file, ids, offsets, ends, trailer })
     }
 
     fn find(&self, id: &[u8]) -> Option<u64> {
@@ -141,7 +211,7 @@ impl Pack {
         let (mut low, mut high) = (0, count);
         while low < high {
             let mid = (low + high) / 2;
-            match self.ids[mid * 20..mid * 20 + 20].cmp(id) {
+            match self.ids[mid * ID..mid * ID + ID].cmp(id) {
                 std::cmp::Ordering::Less => low = mid + 1,
                 std::cmp::Ordering::Greater => high = mid,
                 std::cmp::Ordering::Equal => return Some(self.offsets[mid]),
@@ -157,6 +227,141 @@ impl Pack {
     }
 }
 
+/// Offsets as the index states them, impossible ones replaced by 0: the
+/// pack's own header, where no entry starts, so reading one fails cleanly
+/// (here and in libgit2, which finds no valid object type there).
+fn lenient_offsets(layout: &IndexLayout, data: &[u8], trailer: u64) -> Vec<u64> {
+    (0..layout.count)
+        .map(|i| stated_offset(layout, data, i).filter(|o| (PACK_HEADER..trailer).contains(o)).unwrap_or(0))
+        .collect()
+}
+
+/// The offset the index states for its `i`th object.
+fn stated_offset(layout: &IndexLayout, data: &[u8], i: usize) -> Option<u64> {
+    let at = layout.offsets_at + i * 4;
+    let small = u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?);
+    if small & 0x8000_0000 == 0 {
+        return Some(u64::from(small));
+    }
+    let at = layout.large_at + (small & 0x7fff_ffff) as usize * 8;
+    Some(u64::from_be_bytes(data.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// A copy of a damaged pack's index that libgit2 can use safely: every
+/// offset outside the pack points at the pack's first entry instead, and
+/// the pack checksum is the one the pack ends with, so that libgit2 reads
+/// what is intact. Reading a redirected object yields another object's
+/// content, which libgit2's hash verification (on for damaged
+/// repositories) refuses. `None` when the index cannot be parsed.
+pub fn repaired_index(idx: &Path) -> Option<Vec<u8>> {
+    let index = File::open(idx).ok()?;
+    let length = regular_file_length(&index, idx).ok()?;
+    let layout = IndexLayout::read(idx, &index, length).ok()?;
+    let mut data = vec![0u8; usize::try_from(length).ok()?];
+    if read_at(&index, &mut data, 0).ok()? < data.len() {
+        return None;
+    }
+    let pack = File::open(idx.with_extension("pack")).ok()?;
+    let pack_length = regular_file_length(&pack, &idx.with_extension("pack")).ok()?;
+    let trailer = pack_length.checked_sub(ID as u64)?;
+    for i in 0..layout.count {
+        if !stated_offset(&layout, &data, i).is_some_and(|o| (PACK_HEADER..trailer).contains(&o)) {
+            let at = layout.offsets_at + i * 4;
+            data[at..at + 4].copy_from_slice(&(PACK_HEADER as u32).to_be_bytes());
+        }
+    }
+    let mut checksum = [0u8; ID];
+    if read_at(&pack, &mut checksum, trailer).ok()? < ID {
+        return None;
+    }
+    let at = data.len() - 2 * ID;
+    data[at..at + ID].copy_from_slice(&checksum);
+    Some(data)
+}
+
+/// Whether a pack starts as a pack and ends with the checksum its index
+/// names (a truncated or overwritten pack does not).
+fn pack_damage(file: &File, expected_checksum: &[u8]) -> Result<(), String> {
+    let mut head = [0u8; 8];
+    let length = file.metadata().map_err(|e| e.to_string())?.len();
+    if read_at(file, &mut head, 0).map_err(|e| e.to_string())? < 8 || &head[..4] != b"PACK" {
+        return Err("not a pack file".to_string());
+    }
+    let mut checksum = [0u8; ID];
+    let read = read_at(file, &mut checksum, length.saturating_sub(ID as u64)).map_err(|e| e.to_string())?;
+    if read < ID || checksum[..] != *expected_checksum {
+        return Err("its checksum does not match its index (truncated or overwritten)".to_string());
+    }
+    Ok(())
+}
+
+/// The length of a regular file; anything else (a FIFO, a device behind a
+/// link) is refused rather than read.
+fn regular_file_length(file: &File, path: &Path) -> io::Result<u64> {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
+    }
+    Ok(meta.len())
+}
+
+/// Checks every index of a repository (and its alternates) against its
+/// pack, reading only headers, offsets and checksums: cheap enough for a
+/// pre-commit hook. Returns the damaged packs, and packs without an index.
+pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
+    let mut damaged: Vec<Damage> = pack_files(git_dir)
+        .into_iter()
+        .filter(|pack| !pack.with_extension("idx").exists())
+        .map(|pack| Damage { pack, why: "it has no index (git index-pack can rebuild one)".to_string() })
+        .collect();
+    for idx in index_files(git_dir) {
+        let path = idx.with_extension("pack");
+        let check = || -> Result<(), String> {
+            let index = File::open(&idx).map_err(|e| e.to_string())?;
+            let length = regular_file_length(&index, &idx).map_err(|e| e.to_string())?;
+            let layout = IndexLayout::read(&idx, &index, length).map_err(|e| e.to_string())?;
+            let file = File::open(&path).map_err(|e| e.to_string())?;
+            let trailer = regular_file_length(&file, &path).map_err(|e| e.to_string())?.saturating_sub(ID as u64);
+            // Only the offset tables and the checksums: not the ids.
+            let mut tables = vec![0u8; length as usize - layout.offsets_at];
+            read_at(&index, &mut tables, layout.offsets_at as u64).map_err(|e| e.to_string())?;
+            let shifted =
+                IndexLayout { count: layout.count, offsets_at: 0, large_at: layout.large_at - layout.offsets_at };
+            checked_offsets(&shifted, &tables, trailer)?;
+            pack_damage(&file, &tables[tables.len() - 2 * ID..tables.len() - ID])
+        };
+        if let Err(why) = check() {
+            damaged.push(Damage { pack: path, why });
+        }
+    }
+    damaged
+}
+
+/// Every `*.idx` under `objects/pack` of `git_dir` and of its alternates, sorted per directory.
+fn index_files(git_dir: &Path) -> Vec<PathBuf> {
+    files_in_packs(git_dir, "idx")
+}
+
+fn pack_files(git_dir: &Path) -> Vec<PathBuf> {
+    files_in_packs(git_dir, "pack")
+}
+
+fn files_in_packs(git_dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for objects in object_directories(git_dir) {
+        let Ok(entries) = std::fs::read_dir(objects.join("pack")) else {
+            continue;
+        };
+        let mut indexes: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == extension))
+            .collect();
+        indexes.sort();
+        all.extend(indexes);
+    }
+    all
+}
+
 /// An object read from a pack.
 #[derive(Clone)]
 pub struct PackedObject {
@@ -170,15 +375,19 @@ pub struct PackReader<'a> {
     set: &'a PackSet,
     cache: BaseCache,
     compressed: Vec<u8>,
+    /// The largest object (or delta) this reader rebuilds: headers are
+    /// untrusted, so no allocation is sized by one beyond this.
+    limit: u64,
 }
 
 /// Objects larger than this are not kept as bases.
 const CACHE_OBJECT_LIMIT: usize = 4 << 20;
 
 impl<'a> PackReader<'a> {
-    /// `cache_budget`: bytes of rebuilt objects kept for later deltas.
-    pub fn new(set: &'a PackSet, cache_budget: usize) -> PackReader<'a> {
-        PackReader { set, cache: BaseCache::new(cache_budget), compressed: Vec::new() }
+    /// `cache_budget`: bytes of rebuilt objects kept for later deltas;
+    /// `limit`: the largest object or delta it will rebuild.
+    pub fn new(set: &'a PackSet, cache_budget: usize, limit: u64) -> PackReader<'a> {
+        PackReader { set, cache: BaseCache::new(cache_budget), compressed: Vec::new(), limit }
     }
 
     /// The size of the object at `position` once rebuilt, read from its
@@ -189,10 +398,15 @@ impl<'a> PackReader<'a> {
             return Ok(entry.size);
         }
         // A delta starts with the base's size and then the result's.
-        let head = self.inflate(position, &entry, Some(32))?;
+        let head = self.inflate_head(position, &entry)?;
         let mut at = 0;
         varint(&head, &mut at)?;
         varint(&head, &mut at)
+    }
+
+    /// The largest object or delta this reader rebuilds.
+    pub fn limit(&self) -> u64 {
+        self.limit
     }
 
     /// The object at `position`, rebuilt.
@@ -208,7 +422,7 @@ impl<'a> PackReader<'a> {
             let entry = self.entry(at)?;
             match entry.base {
                 None => {
-                    let data: Arc<[u8]> = self.inflate(at, &entry, None)?.into();
+                    let data: Arc<[u8]> = self.inflate_whole(at, &entry)?.into();
                     let object = PackedObject { kind: entry.kind, data };
                     self.cache.put(at, &object);
                     break object;
@@ -229,8 +443,8 @@ impl<'a> PackReader<'a> {
             }
         };
         while let Some((at, entry)) = chain.pop() {
-            let delta = self.inflate(at, &entry, None)?;
-            let data: Arc<[u8]> = apply_delta(&object.data, &delta)?.into();
+            let delta = self.inflate_whole(at, &entry)?;
+            let data: Arc<[u8]> = apply_delta(&object.data, &delta, self.limit)?.into();
             object = PackedObject { kind: object.kind, data };
             self.cache.put(at, &object);
         }
@@ -239,6 +453,9 @@ impl<'a> PackReader<'a> {
 
     fn entry(&mut self, position: PackPosition) -> Result<Entry, PackError> {
         let pack = self.pack(position)?;
+        if position.offset < PACK_HEADER || position.offset >= pack.trailer {
+            return Err(PackError(format!("{}: the index places this object outside the pack", pack.path.display())));
+        }
         let mut head = [0u8; 32];
         let read = read_at(&pack.file, &mut head, position.offset).map_err(|e| io_error(pack, &e))?;
         let head = &head[..read];
@@ -250,7 +467,7 @@ impl<'a> PackReader<'a> {
         while byte & 0x80 != 0 {
             at += 1;
             byte = *head.get(at).ok_or_else(|| truncated(pack))?;
-            size |= u64::from(byte & 0x7f) << shift;
+            size = add_bits(size, byte, shift).ok_or_else(|| corrupt(pack, position, "object size overflows"))?;
             shift += 7;
         }
         at += 1;
@@ -260,52 +477,110 @@ impl<'a> PackReader<'a> {
             3 => (ObjectType::Blob, None),
             4 => (ObjectType::Tag, None),
             6 => {
+                let overflow = || corrupt(pack, position, "delta base offset overflows");
                 let mut byte = *head.get(at).ok_or_else(|| truncated(pack))?;
                 let mut distance = u64::from(byte & 0x7f);
                 while byte & 0x80 != 0 {
                     at += 1;
                     byte = *head.get(at).ok_or_else(|| truncated(pack))?;
-                    distance = ((distance + 1) << 7) | u64::from(byte & 0x7f);
+                    distance = distance
+                        .checked_add(1)
+                        .and_then(|d| d.checked_mul(128))
+                        .map(|d| d | u64::from(byte & 0x7f))
+                        .ok_or_else(overflow)?;
                 }
                 at += 1;
-                let base = position.offset.checked_sub(distance).ok_or_else(|| truncated(pack))?;
+                let base = position.offset.checked_sub(distance).filter(|&b| b >= PACK_HEADER).ok_or_else(overflow)?;
                 (ObjectType::Any, Some(Base::Offset(base)))
             }
             7 => {
-                let id = head.get(at..at + 20).ok_or_else(|| truncated(pack))?;
-                at += 20;
+                let id = head.get(at..at + ID).ok_or_else(|| truncated(pack))?;
+                at += ID;
                 let id = Oid::from_bytes(id).map_err(|e| PackError(e.message().to_string()))?;
                 (ObjectType::Any, Some(Base::Id(id)))
             }
             other => return Err(PackError(format!("{}: unknown entry type {other}", pack.path.display()))),
         };
+        if size > self.limit {
+            return Err(PackError(format!(
+                "{}: entry at offset {} claims {size} bytes, more than the {} this scan rebuilds",
+                pack.path.display(),
+                position.offset,
+                self.limit
+            )));
+        }
         Ok(Entry { kind, size, base, data_at: position.offset + at as u64 })
     }
 
-    /// Inflates an entry's data: all of it, or its first `limit` bytes.
-    fn inflate(&mut self, position: PackPosition, entry: &Entry, limit: Option<usize>) -> Result<Vec<u8>, PackError> {
-        let pack = self.set.packs.get(position.pack).ok_or_else(|| PackError("no such pack".to_string()))?;
-        let end = pack.end_of(position.offset);
-        let length = end.saturating_sub(entry.data_at) as usize;
-        let want = limit.map_or(length, |limit| length.min(limit + 64));
-        self.compressed.resize(want, 0);
-        let read = read_at(&pack.file, &mut self.compressed, entry.data_at).map_err(|e| io_error(pack, &e))?;
-        let size = limit.map_or(entry.size as usize, |limit| (entry.size as usize).min(limit));
-        let mut out = Vec::with_capacity(size);
-        let mut inflater = Decompress::new(true);
-        let status = inflater
-            .decompress_vec(&self.compressed[..read], &mut out, FlushDecompress::Finish)
-            .map_err(|e| PackError(format!("{}: corrupt entry: {e}", pack.path.display())))?;
-        let complete = status == Status::StreamEnd && out.len() as u64 == entry.size;
-        if limit.is_none() && !complete {
-            return Err(PackError(format!("{}: corrupt entry at offset {}", pack.path.display(), position.offset)));
+    /// Inflates an entry's data whole. Its header's size is a claim: the
+    /// output grows as data really inflates, and never past that size.
+    fn inflate_whole(&mut self, position: PackPosition, entry: &Entry) -> Result<Vec<u8>, PackError> {
+        let (out, complete) = self.inflate(position, entry, declared(entry))?;
+        if !complete {
+            let pack = self.pack(position)?;
+            return Err(corrupt(pack, position, "data does not inflate to its stated size"));
         }
         Ok(out)
+    }
+
+    /// The first bytes of an entry's data (a delta's two size headers).
+    fn inflate_head(&mut self, position: PackPosition, entry: &Entry) -> Result<Vec<u8>, PackError> {
+        const HEAD: usize = 32;
+        Ok(self.inflate(position, entry, declared(entry).min(HEAD))?.0)
+    }
+
+    /// Inflates at most `want` bytes of an entry's data; says whether that
+    /// was all of it, exactly as large as its header says.
+    fn inflate(&mut self, position: PackPosition, entry: &Entry, want: usize) -> Result<(Vec<u8>, bool), PackError> {
+        /// Output is grown from here, doubling, up to `want`.
+        const FIRST: usize = 64 << 10;
+        let pack = self.pack(position)?;
+        let end = pack.end_of(position.offset);
+        let length = usize::try_from(end.saturating_sub(entry.data_at)).map_err(|_| truncated(pack))?;
+        // A prefix needs little input: its bytes and a block header.
+        let input = if want < declared(entry) { length.min(want + 512) } else { length };
+        self.compressed.resize(input, 0);
+        let read = read_at(&pack.file, &mut self.compressed, entry.data_at).map_err(|e| io_error(pack, &e))?;
+        let compressed = &self.compressed[..read];
+        let mut out: Vec<u8> = Vec::with_capacity(want.min(FIRST));
+        let mut inflater = Decompress::new(true);
+        loop {
+            if out.len() == out.capacity() {
+                if out.len() < want {
+                    out.reserve_exact(out.len().max(FIRST).min(want - out.len()));
+                } else if want < declared(entry) {
+                    return Ok((out, false));
+                } else {
+                    // Exactly the stated size: one byte of room tells a
+                    // stream that ends here from one that goes on.
+                    out.reserve_exact(1);
+                }
+            }
+            let before = (inflater.total_in(), out.len());
+            let status = inflater
+                .decompress_vec(&compressed[before.0 as usize..], &mut out, FlushDecompress::None)
+                .map_err(|e| PackError(format!("{}: corrupt entry: {e}", pack.path.display())))?;
+            let complete = out.len() as u64 == entry.size;
+            if status == Status::StreamEnd {
+                return Ok((out, complete));
+            }
+            // More than the header claims (a lie, maybe a bomb), or no
+            // progress with room to spare (the input ran out).
+            if out.len() as u64 > entry.size || (inflater.total_in(), out.len()) == before {
+                return Ok((out, false));
+            }
+        }
     }
 
     fn pack(&self, position: PackPosition) -> Result<&'a Pack, PackError> {
         self.set.packs.get(position.pack).ok_or_else(|| PackError("no such pack".to_string()))
     }
+}
+
+/// An entry's stated size, as a length (entries are capped far below
+/// `usize::MAX` when read).
+fn declared(entry: &Entry) -> usize {
+    usize::try_from(entry.size).unwrap_or(usize::MAX)
 }
 
 struct Entry {
@@ -350,26 +625,45 @@ fn truncated(pack: &Pack) -> PackError {
     PackError(format!("{}: truncated entry", pack.path.display()))
 }
 
+fn corrupt(pack: &Pack, position: PackPosition, why: &str) -> PackError {
+    PackError(format!("{}: corrupt entry at offset {}: {why}", pack.path.display(), position.offset))
+}
+
+/// `value` with the low 7 bits of `byte` put in at `shift`; `None` where
+/// they would not fit in 64 bits (a varint from a hostile header).
+fn add_bits(value: u64, byte: u8, shift: u32) -> Option<u64> {
+    let bits = u64::from(byte & 0x7f);
+    if bits == 0 {
+        return Some(value);
+    }
+    if shift >= 64 || bits.leading_zeros() < shift {
+        return None;
+    }
+    Some(value | bits << shift)
+}
+
 fn io_error(pack: &Pack, error: &io::Error) -> PackError {
     PackError(format!("{}: {error}", pack.path.display()))
 }
 
+/// A delta's size header: 7 bits a byte, low first, at most 64 bits.
 fn varint(data: &[u8], at: &mut usize) -> Result<u64, PackError> {
     let mut value = 0u64;
     let mut shift = 0;
     loop {
         let byte = *data.get(*at).ok_or_else(|| PackError("truncated delta".to_string()))?;
         *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
+        value = add_bits(value, byte, shift).ok_or_else(|| PackError("delta size overflows".to_string()))?;
         shift += 7;
-        if byte & 0x80 == 0 || shift > 63 {
+        if byte & 0x80 == 0 {
             return Ok(value);
         }
     }
 }
 
-/// Applies a git delta to `base`.
-fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, PackError> {
+/// Applies a git delta to `base`. The result may be no larger than the
+/// delta says, nor than `limit`; every copy is checked against both.
+fn apply_delta(base: &[u8], delta: &[u8], limit: u64) -> Result<Vec<u8>, PackError> {
     let bad = || PackError("corrupt delta".to_string());
     let mut at = 0;
     let base_size = varint(delta, &mut at)?;
@@ -377,11 +671,18 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, PackError> {
     if base_size != base.len() as u64 {
         return Err(bad());
     }
-    let mut out = Vec::with_capacity(result_size as usize);
+    if result_size > limit {
+        return Err(PackError(format!(
+            "delta result of {result_size} bytes, more than the {limit} this scan rebuilds"
+        )));
+    }
+    let result_size = usize::try_from(result_size).map_err(|_| bad())?;
+    // Each op adds at most 16 MiB; the result is built as ops arrive.
+    let mut out = Vec::with_capacity(result_size.min(base.len() + delta.len()));
     while at < delta.len() {
         let op = delta[at];
         at += 1;
-        if op & 0x80 != 0 {
+        let piece = if op & 0x80 != 0 {
             let mut offset = 0usize;
             let mut size = 0usize;
             for i in 0..4 {
@@ -399,16 +700,21 @@ fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, PackError> {
             if size == 0 {
                 size = 0x10000;
             }
-            out.extend_from_slice(base.get(offset..offset + size).ok_or_else(bad)?);
+            base.get(offset..offset.checked_add(size).ok_or_else(bad)?).ok_or_else(bad)?
         } else if op != 0 {
             let size = usize::from(op);
-            out.extend_from_slice(delta.get(at..at + size).ok_or_else(bad)?);
+            let piece = delta.get(at..at + size).ok_or_else(bad)?;
             at += size;
+            piece
         } else {
             return Err(bad());
+        };
+        if out.len() + piece.len() > result_size {
+            return Err(bad());
         }
+        out.extend_from_slice(piece);
     }
-    if out.len() as u64 != result_size {
+    if out.len() != result_size {
         return Err(bad());
     }
     Ok(out)
@@ -457,9 +763,27 @@ mod tests {
         let base = b"hello, world";
         // base size 12, result size 11: copy "hello" (offset 0, size 5), insert "!!", copy "world"? no: insert " you".
         let delta = [12, 11, 0x90, 5, 6, b',', b' ', b'y', b'o', b'u', b'!'];
-        assert_eq!(apply_delta(base, &delta).unwrap(), b"hello, you!");
-        assert!(apply_delta(b"short", &delta).is_err(), "wrong base size");
-        assert!(apply_delta(base, &[12, 5, 0x90, 50]).is_err(), "copy past the end of the base");
+        assert_eq!(apply_delta(base, &delta, 1 << 20).unwrap(), b"hello, you!");
+        assert!(apply_delta(b"short", &delta, 1 << 20).is_err(), "wrong base size");
+        assert!(apply_delta(base, &[12, 5, 0x90, 50], 1 << 20).is_err(), "copy past the end of the base");
+        assert!(apply_delta(base, &delta, 10).is_err(), "larger than the limit");
+        // A result size of 2^63: refused before anything is allocated.
+        let mut huge = vec![12];
+        huge.extend([0x80; 9]);
+        huge.push(0x01);
+        assert!(apply_delta(base, &huge, u64::MAX).is_err());
+        // Ops that would write past the stated result size.
+        assert!(apply_delta(base, &[12, 2, 0x90, 12], 1 << 20).is_err());
+    }
+
+    #[test]
+    fn varints_that_overflow_64_bits_are_refused() {
+        let mut at = 0;
+        assert_eq!(varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], &mut at).unwrap(), u64::MAX);
+        let mut at = 0;
+        assert!(varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02], &mut at).is_err());
+        let mut at = 0;
+        assert!(varint(&[0x80; 20], &mut at).is_err());
     }
 
     #[test]

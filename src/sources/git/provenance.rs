@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use git2::{ObjectType, Oid};
 
+use super::history::MAX_TREE_DEPTH;
 use super::objects::{Objects, tree_entries};
 use super::{CommitGraph, OidMap, OidSet};
 
@@ -47,11 +48,11 @@ pub fn trace(objects: &mut Objects, graph: &CommitGraph, targets: &OidSet) -> Pr
     let trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
     // Oldest first: parents before children.
     for (index, commit) in graph.commits.iter().enumerate().rev() {
-        let Some(held) = tracer.holdings(commit.tree) else {
+        let Some(held) = tracer.holdings(commit.tree, 1) else {
             continue;
         };
         let parents: Vec<Holdings> =
-            commit.parents.iter().filter_map(|p| trees.get(p)).map(|&tree| tracer.holdings(tree)).collect();
+            commit.parents.iter().filter_map(|p| trees.get(p)).map(|&tree| tracer.holdings(tree, 1)).collect();
         for (path, blob) in held.iter() {
             let inherited = parents.iter().flatten().any(|p| p.iter().any(|(pp, pb)| pp == path && pb == blob));
             if !inherited {
@@ -65,7 +66,7 @@ pub fn trace(objects: &mut Objects, graph: &CommitGraph, targets: &OidSet) -> Pr
     }
     // Walked from the end, each list runs oldest first.
     if let Some(head) = graph.head_tree
-        && let Some(held) = tracer.holdings(head)
+        && let Some(held) = tracer.holdings(head, 1)
     {
         provenance.at_head = held.iter().map(|(path, blob)| (*blob, path.clone())).collect();
     }
@@ -73,10 +74,15 @@ pub fn trace(objects: &mut Objects, graph: &CommitGraph, targets: &OidSet) -> Pr
 }
 
 impl Tracer<'_, '_> {
-    /// The matched blobs under `tree`, with their paths relative to it.
-    fn holdings(&mut self, tree: Oid) -> Holdings {
+    /// The matched blobs under `tree`, at `depth` in its commit's tree,
+    /// with their paths relative to it. Trees deeper than git allows were
+    /// not walked, and hold nothing here.
+    fn holdings(&mut self, tree: Oid, depth: usize) -> Holdings {
         if let Some(known) = self.memo.get(&tree) {
             return known.clone();
+        }
+        if depth > MAX_TREE_DEPTH {
+            return None;
         }
         let mut held = Vec::new();
         if let Ok((ObjectType::Tree, data)) = self.objects.read(tree, None) {
@@ -85,7 +91,7 @@ impl Tracer<'_, '_> {
                 match entry.kind {
                     ObjectType::Blob if self.targets.contains(&entry.id) => held.push((name(), entry.id)),
                     ObjectType::Tree => {
-                        if let Some(below) = self.holdings(entry.id) {
+                        if let Some(below) = self.holdings(entry.id, depth + 1) {
                             let name = name();
                             held.extend(below.iter().map(|(path, blob)| (format!("{name}/{path}"), *blob)));
                         }
