@@ -354,3 +354,29 @@ fn an_unsafe_server_url_is_refused_before_scanning() {
     let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--sonar-url", "https://sonar.example.com"]));
     assert_eq!(code, 2, "--sonar-url needs --verify: {stderr}");
 }
+
+/// Issue 14.10: the budget was computed before pacing sleeps, so 64 tokens
+/// at once against a hanging server took 16 s under `--verify-timeout 3`.
+#[test]
+fn the_time_budget_holds_for_many_tokens_at_once() {
+    use sha1::Digest as _;
+    let hang = || FakeSonar::start(|_| Reply::json(200, json!({"valid": true})).after(Duration::from_secs(30)));
+    let (eu, us) = (hang(), hang());
+    let sandbox = Sandbox::new();
+    let text: String = (0..64u32)
+        .map(|i| {
+            let digest = sha1::Sha1::digest(i.to_be_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("SONAR_TOKEN={hex}\n")
+        })
+        .collect();
+    sandbox.write("many.env", text);
+    let started = std::time::Instant::now();
+    let run = verify(&sandbox, &eu, &us, &["--verify-concurrency", "64", "--verify-timeout", "3"]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.document["findings"].as_array().map(Vec::len), Some(64), "{}", run.stderr);
+    for index in 0..64 {
+        assert_eq!(verification(&run, index)["status"], "unknown");
+    }
+    assert!(elapsed < Duration::from_secs(7), "took {elapsed:?} with a 3 s budget");
+}

@@ -26,9 +26,10 @@ impl Endpoint {
         };
         // Credentials in the URL are never sent along.
         let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-        let host = host_of(authority).to_ascii_lowercase();
-        if host.is_empty() {
-            return Err(format!("{url:?} has no host"));
+        let (host, port) = split_authority(authority);
+        let host = normalise_host(host).map_err(|why| format!("{url:?}: {why}"))?;
+        if port.is_some_and(|p| p.parse::<u16>().is_err()) {
+            return Err(format!("{url:?} has a bad port"));
         }
         match scheme.as_str() {
             "https" => {}
@@ -40,7 +41,9 @@ impl Endpoint {
         }
         let path = path.split(['?', '#']).next().unwrap_or("");
         let path = path.split("/api/").next().unwrap_or("").trim_end_matches('/');
-        Ok(Endpoint { base: format!("{scheme}://{}{path}", authority.to_ascii_lowercase()), host })
+        let shown_host = if host.contains(':') { format!("[{host}]") } else { host.clone() };
+        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+        Ok(Endpoint { base: format!("{scheme}://{shown_host}{port}{path}"), host })
     }
 
     pub fn base(&self) -> &str {
@@ -57,12 +60,33 @@ impl Endpoint {
     }
 }
 
-/// The host of `host[:port]` or `[v6]:port`.
-fn host_of(authority: &str) -> &str {
+/// The host and port of `host[:port]` or `[v6]:port`.
+fn split_authority(authority: &str) -> (&str, Option<&str>) {
     if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or("");
+        let (host, after) = rest.split_once(']').unwrap_or((rest, ""));
+        return (host, after.strip_prefix(':'));
     }
-    authority.split(':').next().unwrap_or("")
+    match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    }
+}
+
+/// A host as every policy decision sees it: lower-case, without the
+/// trailing dot of a fully qualified name (`sonarcloud.io.` is
+/// `sonarcloud.io`). Names that resolve in ways a plain comparison cannot
+/// follow (IDNA, where `sonarcloud。io` is `sonarcloud.io`; percent-escapes)
+/// are refused: no token goes to them.
+fn normalise_host(host: &str) -> Result<String, String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("no host".to_string());
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':');
+    if !host.chars().all(allowed) || host.contains("..") {
+        return Err("not a plain ASCII host name (internationalised or escaped names are not sent tokens)".to_string());
+    }
+    Ok(host)
 }
 
 pub fn is_loopback(host: &str) -> bool {
@@ -113,6 +137,7 @@ mod tests {
         assert_eq!(Endpoint::parse("http://127.0.0.1:9000").unwrap().host(), "127.0.0.1");
         assert_eq!(Endpoint::parse("http://[::1]:9000").unwrap().host(), "::1");
         assert!(Endpoint::parse("http://localhost:9000").is_ok());
+        assert_eq!(Endpoint::parse("http://[::1]:9000/x").unwrap().base(), "http://[::1]:9000/x");
         assert!(Endpoint::parse("http://sonar.acme.io").unwrap_err().contains("HTTPS"));
         assert!(Endpoint::parse("ftp://sonar.acme.io").is_err());
         assert!(Endpoint::parse("sonar.acme.io").is_err());
@@ -133,5 +158,23 @@ mod tests {
         }
         assert!(!regions.is_cloud(&Endpoint::parse("https://sonar.acme.io").unwrap()));
         assert!(!regions.is_cloud(&Endpoint::parse("https://notsonarcloud.io").unwrap()));
+    }
+
+    /// Issue 14.11: `https://sonarcloud.io.` was not Cloud, so a Server
+    /// token next to it could be sent there with --verify-found-hosts.
+    #[test]
+    fn hosts_are_normalised_before_any_policy_decision() {
+        let regions =
+            CloudRegions { eu: Endpoint::parse(SONARCLOUD_EU).unwrap(), us: Endpoint::parse(SONARCLOUD_US).unwrap() };
+        for cloud in ["https://sonarcloud.io.", "https://SonarCloud.IO./api/x", "https://API.sonarqube.us.:443"] {
+            let endpoint = Endpoint::parse(cloud).unwrap();
+            assert!(regions.is_cloud(&endpoint), "{cloud}: {endpoint:?}");
+        }
+        assert_eq!(Endpoint::parse("https://sonarcloud.io.:443").unwrap().base(), "https://sonarcloud.io:443");
+        for refused in
+            ["https://sonarcloud\u{3002}io", "https://xn--sonar.io%2e", "https://sonar..io", "https://a.io:x"]
+        {
+            assert!(Endpoint::parse(refused).is_err(), "{refused}");
+        }
     }
 }

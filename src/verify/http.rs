@@ -77,11 +77,15 @@ impl Http {
         let url = endpoint.url(path);
         let mut attempt = 0;
         loop {
+            // Pacing waits count against the budget: a turn past the
+            // deadline is not waited for.
+            if !self.pace(endpoint.host()) {
+                return Err("the verification time budget (--verify-timeout) ran out".to_string());
+            }
             let remaining = self.remaining();
             if remaining.is_zero() {
                 return Err("the verification time budget (--verify-timeout) ran out".to_string());
             }
-            self.pace(endpoint.host());
             let outcome = self.once(&url, auth, remaining.min(REQUEST_TIMEOUT));
             let last = attempt == RETRIES;
             let backoff = BACKOFF * 2u32.pow(attempt);
@@ -145,17 +149,22 @@ impl Http {
         }
     }
 
-    /// Waits until this host may be asked again.
-    fn pace(&self, host: &str) {
+    /// Waits until this host may be asked again; `false`, without
+    /// waiting or taking the turn, when that would be past the deadline.
+    fn pace(&self, host: &str) -> bool {
         let wait = {
             let mut slots = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             let slot = slots.get(host).copied().unwrap_or(now).max(now);
+            if slot >= self.deadline {
+                return false;
+            }
             slots.insert(host.to_string(), slot + HOST_INTERVAL);
             slot - now
         };
         if !wait.is_zero() {
             std::thread::sleep(wait);
         }
+        true
     }
 }
