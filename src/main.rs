@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser as _};
 
 fn main() -> ExitCode {
     let cli = match sqscan::cli::Cli::try_parse() {
@@ -28,14 +28,40 @@ fn usage_error(error: &clap::Error) -> ExitCode {
             let _ = error.print();
             ExitCode::SUCCESS
         }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            eprintln!("sqscan: error: {}", missing_command(&std::env::args().collect::<Vec<_>>()));
+            ExitCode::from(2)
+        }
         _ => {
+            // Every line of clap's message up to its usage, on one line:
+            // the first alone drops what is missing or what to try.
             let rendered = error.render().to_string();
-            let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            let message = first.trim().strip_prefix("error: ").unwrap_or(first.trim());
+            let message: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
             eprintln!("sqscan: error: {message} (see `sqscan --help`)");
             ExitCode::from(2)
         }
     }
+}
+
+/// `sqscan` or `sqscan rules` alone: which commands there are.
+fn missing_command(args: &[String]) -> String {
+    let mut command = sqscan::cli::Cli::command();
+    let mut path = vec!["sqscan".to_string()];
+    for arg in args.iter().skip(1) {
+        let Some(sub) = command.find_subcommand(arg).cloned() else { break };
+        path.push(arg.clone());
+        command = sub;
+    }
+    let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).filter(|n| *n != "help").collect();
+    let path = path.join(" ");
+    format!("`{path}` needs a command: {} (see `{path} --help`)", names.join(", "))
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -241,3 +241,133 @@ fn a_blobless_clone_counts_missing_blobs_and_finds_the_rest() {
     let (code, stdout, stderr) = run(util::sqscan().current_dir(&clone).args(["staged", "--format", "json"]));
     assert_eq!((code, found_paths(&json(&stdout))), (1, vec!["d.env".to_string()]), "{stderr}");
 }
+
+/// Issue 14.12: `--threads` had no bound (100000 threads grew RSS).
+#[test]
+fn threads_are_capped_with_a_message() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("T={SQP}\n"));
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--threads", "100000"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--threads 100000 capped at"), "{stderr}");
+}
+
+/// Issue 14.13: config, baseline and rule files were read without a size
+/// or type limit (`[rules] paths = ["/dev/zero"]`).
+#[test]
+fn settings_files_that_are_not_small_regular_files_are_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.write(".sqscan.toml", "[rules]\npaths = [\"/dev/zero\"]\n");
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/dev/zero") && stderr.contains("not a regular file"), "{stderr}");
+    for flag in ["--config", "--baseline", "--rules"] {
+        let (code, _, stderr) = run(Sandbox::new().sqscan(&["scan", flag, "/dev/zero"]));
+        assert_eq!((code, stderr.lines().count()), (2, 1), "{flag}: {stderr}");
+    }
+}
+
+/// Issue 14.14: a named target that could not be read exited 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_named_target_that_cannot_be_read_exits_2_after_the_report() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("T={SQP}\n"));
+    // Reading /proc/self/mem from its start fails (EIO), even as root.
+    let (code, stdout, stderr) = run(sandbox.sqscan(&["scan", "a.env", "/proc/self/mem", "--format", "json"]));
+    assert_eq!(code, 2, "{stderr}");
+    let found = found_paths(&json(&stdout));
+    assert!(found.len() == 1 && found[0].ends_with("a.env"), "{found:?}");
+    assert!(stderr.contains("/mem: cannot read") && stderr.contains("incomplete scan"), "{stderr}");
+}
+
+/// Issue 14 (low): `-o` naming a scanned input truncated it and reported clean.
+#[test]
+fn the_report_never_overwrites_what_is_scanned() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("T={SQP}\n"));
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", "a.env", "-o", "a.env"]));
+    assert_eq!((code, stderr.lines().count()), (2, 1), "{stderr}");
+    assert_eq!(std::fs::read_to_string(sandbox.join("a.env")).unwrap(), format!("T={SQP}\n"));
+    // A report inside a scanned directory is written, and not scanned.
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", ".", "-o", "report.txt", "--no-redact"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("1 finding in 1 file"), "{stderr}");
+    let (_, _, stderr) = run(sandbox.sqscan(&["scan", ".", "-o", "report.txt", "--no-redact"]));
+    assert!(stderr.contains("1 finding in 1 file"), "the old report is not scanned: {stderr}");
+}
+
+/// Issue 14 (low): the same target named twice reported its findings twice.
+#[test]
+fn a_target_named_twice_is_reported_once() {
+    let sandbox = Sandbox::new();
+    sandbox.write("src/a.env", format!("T={SQP}\n"));
+    let (code, stdout, _) = run(sandbox.sqscan(&["scan", "src", "src/a.env", ".", "--format", "json"]));
+    assert_eq!((code, found_paths(&json(&stdout))), (1, vec!["src/a.env".to_string()]));
+}
+
+/// Issue 14 (low): file names with ESC, CR or LF were printed raw.
+#[test]
+fn control_characters_in_names_are_escaped_on_a_terminal_format() {
+    let sandbox = Sandbox::new();
+    sandbox.write("evil\u{1b}[2J\rname\n.env", format!("T={SQP}\n"));
+    sandbox.write("big\u{1b}]0;x.log", "x".repeat(2048));
+    let (code, stdout, stderr) = run(sandbox.sqscan(&["scan", "--max-file-size", "1K"]));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("evil\\u{1b}[2J\\rname\\n.env:1:3"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'), "{stdout}{stderr}");
+    assert!(stderr.contains("big\\u{1b}]0;x.log"), "{stderr}");
+}
+
+/// Issue 14 (low): a bare repository's `staged` exited 0 having read nothing.
+#[test]
+fn staged_in_a_bare_repository_is_an_error() {
+    let repo = GitRepo::new();
+    repo.commit("one", &[("a.txt", Some("a\n"))]);
+    let bare = Sandbox::new();
+    util::git_in(bare.path(), &["clone", "-q", "--bare", repo.path().to_str().unwrap(), "r.git"]);
+    let (code, _, stderr) = run(util::sqscan().current_dir(bare.join("r.git")).args(["staged"]));
+    assert_eq!((code, stderr.lines().count()), (2, 1), "{stderr}");
+    assert!(stderr.contains("bare repository"), "{stderr}");
+}
+
+/// Issue 14 (low): bare `sqscan` and missing arguments lost clap's useful part.
+#[test]
+fn usage_errors_say_what_is_missing() {
+    let (code, _, stderr) = run(util::sqscan());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("needs a command: scan, git, staged, baseline, rules"), "{stderr}");
+    let (_, _, stderr) = run(util::sqscan().args(["rules"]));
+    assert!(stderr.contains("`sqscan rules` needs a command: list, test"), "{stderr}");
+    let (_, _, stderr) = run(util::sqscan().args(["scan", "--bogus"]));
+    assert!(stderr.contains("'--bogus'") && stderr.contains("tip:") && stderr.lines().count() == 1, "{stderr}");
+}
+
+/// Issue 14 (low): serde errors echoed a config or baseline value, a token
+/// pasted there included.
+#[test]
+fn config_and_baseline_errors_never_echo_a_value() {
+    let sandbox = Sandbox::new();
+    sandbox.write(".sqscan.toml", format!("[allow]\nsecrets = \"{SQP}\"\n"));
+    sandbox.write("b.json", format!("{{\"version\": \"{SQP}\", \"tool\": \"sqscan\", \"findings\": []}}"));
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan"]));
+    assert_eq!(code, 2);
+    assert!(!stderr.contains("sqp_29") && stderr.contains("line 2"), "{stderr}");
+    sandbox.write("empty.toml", "");
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--config", "empty.toml", "--baseline", "b.json"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("sqp_29") && stderr.contains("b.json"), "{stderr}");
+}
+
+/// Issue 14 (low): a rule whose secret could be empty was accepted.
+#[test]
+fn a_rule_whose_secret_can_be_empty_is_refused_at_load() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "r.toml",
+        "[[rule]]\nid = \"acme\"\nname = \"Acme\"\ndescription = \"d\"\nseverity = \"high\"\nkeywords = [\"acme\"]\npattern = 'acme=(\\w*)'\n",
+    );
+    let (code, _, stderr) = run(sandbox.sqscan(&["scan", "--rules", "r.toml"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("r.toml") && stderr.contains("match nothing"), "{stderr}");
+}

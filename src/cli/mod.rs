@@ -14,13 +14,13 @@ pub use args::Cli;
 use args::{Command, GitArgs, RulesArgs, RulesCommand, RulesFormat, ScanArgs, StagedArgs};
 use settings::Settings;
 
-use crate::report::{self, Format, human_bytes, progress, summary_line};
+use crate::report::{self, Format, escaped, human_bytes, progress, summary_line};
 use crate::rules::{RuleSet, test_examples};
 use crate::scan::git::GitOptions;
 use crate::scan::{self, Emit, Outcome, Scanner};
 use crate::sources::fs::{self as walk, WalkOptions};
 use crate::sources::git::{self as repository, GitDir};
-use crate::sources::paths::{ScanRoot, Target};
+use crate::sources::paths::{ScanRoot, Target, canonical_output};
 use crate::sources::{Tally, stdin};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -42,6 +42,13 @@ fn scan_files(args: &ScanArgs, format: Option<Format>) -> anyhow::Result<ExitCod
     for path in given.iter().filter(|p| *p != Path::new("-")) {
         targets.push(Target::new(path).with_context(|| format!("{}", path.display()))?);
     }
+    let targets = Target::distinct(targets);
+    let report = args.common.output.as_deref().and_then(canonical_output);
+    if let Some(report) = &report
+        && targets.iter().any(|t| t.canonical == *report)
+    {
+        anyhow::bail!("-o {}: that file is being scanned; write the report elsewhere", report.display());
+    }
     let root = ScanRoot::for_targets(&targets).context("finding the current directory")?;
     let config_dir = match targets.as_slice() {
         [only] if only.canonical.is_dir() => only.canonical.clone(),
@@ -55,6 +62,7 @@ fn scan_files(args: &ScanArgs, format: Option<Format>) -> anyhow::Result<ExitCod
         max_file_size: settings.max_file_size,
         scan_binary: args.walk.binary,
         threads: settings.threads,
+        report,
     };
     run_files(&settings, &targets, &root, &options, read_stdin)
 }
@@ -129,6 +137,7 @@ fn scan_staged(args: &StagedArgs) -> anyhow::Result<ExitCode> {
             max_file_size: settings.max_file_size,
             scan_binary: args.binary,
             threads: settings.threads,
+            report: None,
         };
         return run_files(&settings, &targets, &scan_root, &options, false);
     }
@@ -173,7 +182,8 @@ fn finish(settings: &Settings, outcome: &Outcome) -> ExitCode {
     if !settings.quiet {
         let mut err = io::stderr().lock();
         for skipped in outcome.summary.skipped.iter().filter(|s| s.reason.is_warning()) {
-            let _ = writeln!(err, "sqscan: warning: skipped {}: {}", skipped.path, skipped.reason);
+            let (path, reason) = (escaped(&skipped.path), skipped.reason.to_string());
+            let _ = writeln!(err, "sqscan: warning: skipped {path}: {}", escaped(&reason));
         }
         let _ = writeln!(err, "sqscan: {}", summary_line(&outcome.summary));
     }

@@ -15,6 +15,9 @@ use crate::rules::RuleSet;
 use crate::scan::{FailOn, Policy};
 use crate::verify::{Verifier, VerifyOptions};
 
+/// The most worker threads a run starts, per core.
+const THREADS_PER_CORE: usize = 8;
+
 pub struct Settings {
     pub format: Format,
     pub output: Option<PathBuf>,
@@ -65,8 +68,17 @@ impl Settings {
         });
         let to_terminal = args.output.is_none() && io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = match args.threads {
-            Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(0) | None => cores,
+            // More threads than this only contend: every one reads and scans.
+            Some(n) if n > cores * THREADS_PER_CORE => {
+                let cap = cores * THREADS_PER_CORE;
+                if !args.quiet {
+                    eprintln!("sqscan: warning: --threads {n} capped at {cap} ({THREADS_PER_CORE} per core)");
+                }
+                cap
+            }
             Some(n) => n,
         };
         if args.fail_on == FailOnArg::Active && !args.verify {

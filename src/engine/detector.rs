@@ -41,6 +41,8 @@ pub enum PatternError {
     Syntax(String),
     #[error("needs exactly one capture group (the secret), found {0}")]
     CaptureGroups(usize),
+    #[error("its capture group can match nothing at all: a secret is never empty")]
+    EmptySecret,
 }
 
 impl Detector {
@@ -71,6 +73,9 @@ impl Pattern {
         if groups != 1 {
             return Err(PatternError::CaptureGroups(groups));
         }
+        if secret_may_be_empty(source) {
+            return Err(PatternError::EmptySecret);
+        }
         Ok(Pattern { regex, context })
     }
 }
@@ -79,6 +84,23 @@ impl Context {
     pub fn new(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
         Ok(Context { regex: compile(source)?, above, below })
     }
+}
+
+/// Whether the pattern's capture group (the secret) can match the empty
+/// string, judged on the parsed pattern.
+fn secret_may_be_empty(source: &str) -> bool {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn group(hir: &Hir) -> Option<&Hir> {
+        match hir.kind() {
+            HirKind::Capture(capture) if capture.index == 1 => Some(hir),
+            HirKind::Capture(capture) => group(&capture.sub),
+            HirKind::Repetition(repetition) => group(&repetition.sub),
+            HirKind::Concat(all) | HirKind::Alternation(all) => all.iter().find_map(group),
+            _ => None,
+        }
+    }
+    let parsed = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source);
+    parsed.ok().as_ref().and_then(group).is_some_and(|g| g.properties().minimum_len() == Some(0))
 }
 
 /// Compiles a regex the way the engine runs every regex: over bytes, with
@@ -112,6 +134,17 @@ fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14 (low): a rule whose capture group can match empty was accepted.
+    #[test]
+    fn a_capture_group_that_can_match_empty_is_refused() {
+        for bad in ["key=(\\w*)", "x(a?)", "(?:k=(|sqp_[0-9a-f]{40}))"] {
+            assert_eq!(Pattern::new(bad, None).err(), Some(PatternError::EmptySecret), "{bad}");
+        }
+        for good in ["key=(\\w+)", "(sqp_[0-9a-f]{40})\\b", "(?:a|b)=(x+)"] {
+            assert!(Pattern::new(good, None).is_ok(), "{good}");
+        }
+    }
 
     #[test]
     fn a_pattern_needs_exactly_one_capture_group() {

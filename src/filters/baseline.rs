@@ -9,6 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub const FORMAT_VERSION: u32 = 1;
+/// A baseline of a million findings is about 100 MiB.
+const BASELINE_LIMIT: u64 = 256 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,8 +35,9 @@ pub struct Baseline {
 
 impl Baseline {
     pub fn load(path: &Path) -> anyhow::Result<Baseline> {
-        let text = std::fs::read_to_string(path)?;
-        let file: BaselineFile = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("line {}: {e}", e.line()))?;
+        let text = crate::config::read_settings_file(path, BASELINE_LIMIT)?;
+        let file: BaselineFile = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("line {}: {}", e.line(), crate::config::without_values(&e.to_string())))?;
         if file.version != FORMAT_VERSION || file.tool != "sqscan" {
             anyhow::bail!("not an sqscan baseline (version {FORMAT_VERSION})");
         }

@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use super::{ReportContext, Reporter, Summary, sort_findings};
+use super::{ReportContext, Reporter, Summary, escaped, sort_findings};
 use crate::engine::Encoding;
 use crate::findings::{Finding, Liveness};
 use crate::rules::Severity;
@@ -41,8 +41,12 @@ impl<'a> Human<'a> {
         let p = &finding.position;
         let commit = finding.history.as_ref().and_then(|h| h.first().commit.as_ref());
         let at = commit.map(|c| format!("@{}", &c.id[..c.id.len().min(8)])).unwrap_or_default();
-        let location =
-            format!("{}{at}:{}:{}", paint.wrap("35", &finding.path), paint.wrap("32", &p.line.to_string()), p.column);
+        let location = format!(
+            "{}{at}:{}:{}",
+            paint.wrap("35", &escaped(&finding.path)),
+            paint.wrap("32", &p.line.to_string()),
+            p.column
+        );
         let mut tags: Vec<&str> = rule.sonar_key.iter().map(String::as_str).collect();
         tags.push(rule.severity.as_str());
         let name_color = if rule.severity == Severity::Low { "1;33" } else { "1;31" };
@@ -63,8 +67,8 @@ impl<'a> Human<'a> {
                     self.out,
                     "    added in {} by {} <{}> on {}",
                     &commit.id[..commit.id.len().min(12)],
-                    commit.author,
-                    commit.email,
+                    escaped(&commit.author),
+                    escaped(&commit.email),
                     commit.date
                 )?;
             }

@@ -71,6 +71,24 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
     }
 }
 
+/// Text from the scanned content (a file name) made safe for a terminal:
+/// control characters are written as escapes (`\x1b`, `\n`), so that a
+/// hostile name cannot move the cursor, colour the screen or fake a line.
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The order of every report but the streamed one: by path, then place.
 fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {

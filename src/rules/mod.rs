@@ -19,6 +19,9 @@ use crate::engine::{self, Detector, Engine};
 
 pub use examples::{ExampleFailure, test_examples};
 
+/// Larger than any real rule file.
+const RULE_FILE_LIMIT: u64 = 4 << 20;
+
 /// A rule: what it detects, and what to tell the person who leaked it.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -142,7 +145,7 @@ impl RuleSet {
         for path in extra {
             for file in rule_files(path)? {
                 let origin = file.display().to_string();
-                let text = std::fs::read_to_string(&file).map_err(|e| RuleError {
+                let text = crate::config::read_settings_file(&file, RULE_FILE_LIMIT).map_err(|e| RuleError {
                     origin: origin.clone(),
                     line: None,
                     rule: None,

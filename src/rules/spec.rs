@@ -95,7 +95,7 @@ pub(super) fn parse(origin: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         origin: origin.to_string(),
         line: e.span().map(|span| line_of(text, span.start)),
         rule: None,
-        message: e.message().trim().replace('\n', " "),
+        message: crate::config::without_values(e.message()),
     })?;
     if file.rule.is_empty() {
         return Err(RuleError {

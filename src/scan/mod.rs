@@ -101,8 +101,12 @@ impl Outcome {
     pub fn incomplete(&self) -> Option<String> {
         let lost = self.summary.skipped.iter().filter(|s| s.incomplete).count();
         if lost > 0 {
-            let what = if lost == 1 { "1 item" } else { &format!("{lost} items") };
-            return Some(format!("{what} could not be read, and everything below them went unscanned"));
+            let what = if lost == 1 {
+                "1 target, ref, commit or tree"
+            } else {
+                &format!("{lost} targets, refs, commits or trees")
+            };
+            return Some(format!("{what} could not be read, and all they hold went unscanned"));
         }
         let unreadable =
             |s: &&crate::sources::Skipped| matches!(s.reason, SkipReason::Missing | SkipReason::Unreadable(_));

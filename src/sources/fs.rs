@@ -21,6 +21,9 @@ pub struct WalkOptions {
     pub max_file_size: u64,
     pub scan_binary: bool,
     pub threads: usize,
+    /// The report being written (`-o`), when it may lie in the tree: it is
+    /// sqscan's own output, not the user's content, and is not scanned.
+    pub report: Option<std::path::PathBuf>,
 }
 
 /// Walks every target and calls `visit` with each file to scan, from as
@@ -73,6 +76,12 @@ fn visit_entry(
         return;
     }
     let path = entry.path();
+    if let Some(report) = &options.report
+        && path.file_name() == report.file_name()
+        && path.canonicalize().is_ok_and(|p| p == *report)
+    {
+        return;
+    }
     if file_type.is_symlink() {
         tally.skip(show(path), SkipReason::Symlink);
         return;

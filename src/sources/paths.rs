@@ -25,6 +25,34 @@ impl Target {
     pub fn new(given: &Path) -> io::Result<Target> {
         Ok(Target { given: given.to_path_buf(), canonical: given.canonicalize()? })
     }
+
+    /// The targets without repeats: one named twice, or lying inside a
+    /// directory also named, is scanned once (as the first it came with).
+    pub fn distinct(targets: Vec<Target>) -> Vec<Target> {
+        let mut kept: Vec<Target> = Vec::with_capacity(targets.len());
+        for target in targets {
+            let covered = |other: &Target| {
+                other.canonical == target.canonical
+                    || other.canonical.is_dir() && target.canonical.starts_with(&other.canonical)
+            };
+            if kept.iter().any(covered) {
+                continue;
+            }
+            kept.retain(|k| !(target.canonical.is_dir() && k.canonical.starts_with(&target.canonical)));
+            kept.push(target);
+        }
+        kept
+    }
+}
+
+/// Where a file about to be written (`-o`) really is, whether or not it
+/// exists yet.
+pub fn canonical_output(path: &Path) -> Option<PathBuf> {
+    if let Ok(canonical) = path.canonicalize() {
+        return Some(canonical);
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Some(parent.canonicalize().ok()?.join(path.file_name()?))
 }
 
 impl ScanRoot {
@@ -103,6 +131,18 @@ mod tests {
         let root = ScanRoot { root: None };
         assert_eq!(root.display(&target, &file), slashed(&target.canonical));
         assert!(root.display(&target, &file).starts_with('/'));
+    }
+
+    /// Issue 14 (low): the same target named twice reported its findings twice.
+    #[test]
+    fn targets_named_twice_or_inside_another_are_scanned_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/a.env"), "x").unwrap();
+        let target = |p: &str| Target::new(&dir.path().join(p)).unwrap();
+        let kept = Target::distinct(vec![target("src/a.env"), target("src"), target("src"), target(".")]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].canonical, dir.path().canonicalize().unwrap());
     }
 
     #[test]
