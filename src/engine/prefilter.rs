@@ -6,6 +6,8 @@
 //! where Teddy cannot be built (too many variants, no SIMD on this CPU) a
 //! classic Aho-Corasick automaton does the same job more slowly.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, packed};
@@ -54,14 +56,22 @@ enum Finder {
 impl Prefilter {
     pub fn new(detectors: &[Detector]) -> Result<Prefilter, aho_corasick::BuildError> {
         let mut literals: Vec<Literal> = Vec::new();
-        let mut add = |bytes: Vec<u8>, ignore_case: bool, encoded: bool, detector: usize| {
-            let same = |l: &&mut Literal| l.bytes == bytes && l.ignore_case == ignore_case && l.encoded == encoded;
-            match literals.iter_mut().find(same) {
-                Some(literal) if !literal.detectors.contains(&detector) => literal.detectors.push(detector),
-                Some(_) => {}
-                None => {
-                    literals.push(Literal { bytes, ignore_case, encoded, detectors: vec![detector], partners: vec![] })
+        let mut known: HashMap<(Vec<u8>, bool, bool), usize> = HashMap::new();
+        let mut add = |bytes: Vec<u8>, ignore_case: bool, encoded: bool, detector: usize| match known.entry((
+            bytes,
+            ignore_case,
+            encoded,
+        )) {
+            Entry::Occupied(at) => {
+                let literal = &mut literals[*at.get()];
+                if !literal.detectors.contains(&detector) {
+                    literal.detectors.push(detector);
                 }
+            }
+            Entry::Vacant(slot) => {
+                let bytes = slot.key().0.clone();
+                slot.insert(literals.len());
+                literals.push(Literal { bytes, ignore_case, encoded, detectors: vec![detector], partners: vec![] });
             }
         };
         let encodable =
@@ -77,11 +87,7 @@ impl Prefilter {
                 }
             }
         }
-        for i in 0..literals.len() {
-            let partners =
-                (0..literals.len()).filter(|&j| j != i && literals[i].shares_prefix_with(&literals[j])).collect();
-            literals[i].partners = partners;
-        }
+        link_partners(&mut literals);
         let finder = match packed_searcher(&literals) {
             Some((searcher, owners)) => Finder::Packed(searcher, owners),
             None => Finder::Automaton(
@@ -155,6 +161,36 @@ impl Literal {
         let n = self.bytes.len().min(other.bytes.len());
         let (a, b) = (&self.bytes[..n], &other.bytes[..n]);
         if self.ignore_case || other.ignore_case { a.eq_ignore_ascii_case(b) } else { a == b }
+    }
+}
+
+/// Sets each literal's partners: the others that can match where it does
+/// (one a prefix of the other). Each literal looks up its own prefixes, in
+/// lower case, so a rule with 100,000 keywords costs their total length,
+/// not the square of their number.
+fn link_partners(literals: &mut [Literal]) {
+    let mut by_lowercase: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    for (index, literal) in literals.iter().enumerate() {
+        by_lowercase.entry(literal.bytes.to_ascii_lowercase()).or_default().push(index);
+    }
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for (index, literal) in literals.iter().enumerate() {
+        let lower = literal.bytes.to_ascii_lowercase();
+        for length in 1..=lower.len() {
+            for &other in by_lowercase.get(&lower[..length]).into_iter().flatten() {
+                if other != index && literal.shares_prefix_with(&literals[other]) {
+                    pairs.push((index, other));
+                }
+            }
+        }
+    }
+    for (a, b) in pairs {
+        literals[a].partners.push(b);
+        literals[b].partners.push(a);
+    }
+    for literal in literals.iter_mut() {
+        literal.partners.sort_unstable();
+        literal.partners.dedup();
     }
 }
 
@@ -253,5 +289,35 @@ mod tests {
         let hay = format!("sqco_ {} sqco_", long.to_uppercase());
         let found = hits(&prefilter, &hay);
         assert_eq!(found.iter().map(|(_, r)| r.start).collect::<Vec<_>>(), vec![0, 6, 33]);
+    }
+
+    /// Issue 14 (low): partners were found by comparing every pair of
+    /// literals; now each literal looks up its prefixes. Same answer.
+    #[test]
+    fn partners_are_every_literal_that_can_match_at_the_same_place() {
+        let prefilter = Prefilter::new(&[
+            detector(&["sonar", "sonar_token", "son"], false),
+            detector(&["SONAR_T"], true),
+            detector(&["SONAR"], false),
+        ])
+        .unwrap();
+        let name = |i: usize| String::from_utf8_lossy(&prefilter.literal(i).bytes).into_owned();
+        let index = |text: &str| (0..prefilter.literals.len()).find(|&i| name(i) == text).unwrap();
+        let partners = |text: &str| {
+            let mut list: Vec<String> = prefilter.literal(index(text)).partners.iter().map(|&i| name(i)).collect();
+            list.sort();
+            list
+        };
+        // The brute-force answer, pair by pair.
+        for i in 0..prefilter.literals.len() {
+            let expected: Vec<usize> = (0..prefilter.literals.len())
+                .filter(|&j| j != i && prefilter.literals[i].shares_prefix_with(&prefilter.literals[j]))
+                .collect();
+            assert_eq!(prefilter.literals[i].partners, expected, "{}", name(i));
+        }
+        assert_eq!(partners("SONAR"), ["SONAR_T"]);
+        let mut expected = vec!["SONAR", "son", "sonar", "sonar_token"];
+        expected.sort();
+        assert_eq!(partners("SONAR_T"), expected);
     }
 }
