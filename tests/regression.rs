@@ -371,3 +371,74 @@ fn a_rule_whose_secret_can_be_empty_is_refused_at_load() {
     assert_eq!(code, 2);
     assert!(stderr.contains("r.toml") && stderr.contains("match nothing"), "{stderr}");
 }
+
+/// Issue 14.8: a byte order mark in front of text that is not UTF-16, UTF-32
+/// text, and BOM-less UTF-16 whose first 8 KiB hold no NUL lost their
+/// tokens: a failed or missed decode hid the raw bytes.
+#[test]
+fn no_encoding_guess_hides_a_token() {
+    let line = format!("T={SQP}\n");
+    let utf16 = |text: &str| text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("bom-not-utf16.env", [b"\xFF\xFE".as_slice(), line.as_bytes()].concat()),
+        ("bom-be-not-utf16.env", [b"\xFE\xFF".as_slice(), line.as_bytes()].concat()),
+        (
+            "utf32.env",
+            [b"\xFF\xFE\0\0".as_slice(), &line.chars().flat_map(|c| (c as u32).to_le_bytes()).collect::<Vec<u8>>()]
+                .concat(),
+        ),
+        ("utf32be.env", line.chars().flat_map(|c| (c as u32).to_be_bytes()).collect()),
+    ];
+    let mut late = "漢字".repeat(3000);
+    late.push('\n');
+    late.push_str(&line);
+    cases.push(("late-utf16.env", utf16(&late)));
+    let sandbox = Sandbox::new();
+    for (name, bytes) in &cases {
+        sandbox.write(name, bytes);
+    }
+    let (code, stdout, stderr) = run(sandbox.sqscan(&["scan", "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    let mut expected: Vec<String> = cases.iter().map(|(name, _)| name.to_string()).collect();
+    expected.sort();
+    assert_eq!(found_paths(&json(&stdout)), expected, "{stderr}");
+    // The same through standard input and git history.
+    for (name, bytes) in &cases {
+        let (code, stdout, _) = run(util::sqscan().args(["scan", "-", "--format", "json"]).write_stdin(bytes.clone()));
+        assert_eq!((code, found_paths(&json(&stdout)).len()), (1, 1), "stdin: {name}");
+    }
+    let repo = GitRepo::new();
+    for (name, bytes) in &cases {
+        repo.sandbox.write(name, bytes);
+    }
+    repo.commit("encodings", &[]);
+    let (code, document, stderr) = git_json(&repo, &["git"]);
+    assert_eq!((code, found_paths(&document)), (1, expected), "{stderr}");
+}
+
+/// Issue 14.9: files were read whole (`--max-file-size 30G` on a 20 GB file
+/// aborted); large files are now read in bounded, overlapping chunks.
+#[cfg(unix)]
+#[test]
+fn a_file_larger_than_memory_allows_is_streamed() {
+    use std::io::Write as _;
+    let sandbox = Sandbox::new();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(sandbox.join("big.log")).unwrap());
+    let filler = format!("{}\n", "x".repeat(99));
+    for _ in 0..3_000_000 {
+        file.write_all(filler.as_bytes()).unwrap();
+    }
+    file.write_all(format!("T={SQP}\n").as_bytes()).unwrap();
+    drop(file);
+    // 300 MB of file under a 200 MB address-space limit.
+    let script = format!(
+        "ulimit -v 200000; exec '{}' scan big.log --max-file-size 30G --format json",
+        env!("CARGO_BIN_EXE_sqscan")
+    );
+    let output = std::process::Command::new("sh").args(["-c", &script]).current_dir(sandbox.path()).output().unwrap();
+    let (code, stdout) = (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned());
+    assert_eq!(code, Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let document = json(&stdout);
+    assert_eq!(document["findings"][0]["line"], 3_000_001);
+    assert_eq!(document["stats"]["bytes"], 300_000_047);
+}

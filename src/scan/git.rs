@@ -47,9 +47,9 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
     in_parallel(options, &packs, jobs.chunks(CHUNK), |reader, chunk| {
         for (position, blob) in chunk {
-            let found = reader.read(blob.oid, *position, |text| {
-                tally.scanned(text.len() as u64);
-                scanner.findings(&Item::whole(&blob.path, text))
+            let found = reader.read(blob.oid, *position, |views| {
+                tally.scanned(views.raw.len() as u64);
+                scanner.findings(&Item::of_views(&blob.path, views))
             });
             match found {
                 Ok(findings) if !findings.is_empty() => {
@@ -149,9 +149,9 @@ pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit
 
 /// Scans a change's new blob; keeps findings on the lines it adds.
 fn scan_change(scanner: &Scanner, reader: &mut BlobReader, change: &Change, tally: &Tally) -> Option<Vec<Finding>> {
-    let found = reader.read(change.new, None, |text| {
-        tally.scanned(text.len() as u64);
-        scanner.findings(&Item::whole(&change.path, text))
+    let found = reader.read(change.new, None, |views| {
+        tally.scanned(views.raw.len() as u64);
+        scanner.findings(&Item::of_views(&change.path, views))
     });
     let findings = match found {
         Ok(findings) if findings.is_empty() => return None,

@@ -49,8 +49,22 @@ impl<'a> Scanner<'a> {
 
     /// The findings of one item; those whose line carries an allow comment
     /// are marked suppressed (the rest of the filters need the finding's
-    /// final path, and apply in [`run`]).
+    /// final path, and apply in [`run`]). An item that is a transcoding is
+    /// scanned as read too, each secret reported once per line.
     pub fn findings(&self, item: &Item) -> Vec<Finding> {
+        let mut findings = self.findings_in_view(item);
+        if let Some(raw) = item.raw {
+            for finding in self.findings_in_view(&Item::whole(item.path, raw)) {
+                let line = finding.position.line;
+                if !findings.iter().any(|f| f.fingerprint == finding.fingerprint && f.position.line == line) {
+                    findings.push(finding);
+                }
+            }
+        }
+        findings
+    }
+
+    fn findings_in_view(&self, item: &Item) -> Vec<Finding> {
         let matches = self.engine.scan(item.bytes);
         if matches.is_empty() {
             return Vec::new();

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::content::Views;
 use super::paths::{ScanRoot, Target};
-use super::{Item, SkipReason, Tally, content};
+use super::{Item, SkipReason, Tally, stream};
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -93,46 +94,53 @@ fn visit_entry(
         tally.skip(show(path), SkipReason::NotAFile);
         return;
     }
-    match read_capped(path, options.max_file_size, buffer) {
-        Ok(Some(())) => {}
-        Ok(None) => {
-            let size = entry.metadata().map_or(buffer.len() as u64, |m| m.len());
-            tally.skip(show(path), SkipReason::TooLarge { size, limit: options.max_file_size });
-            return;
-        }
+    let display = show(path);
+    match read_file(path, &display, options, tally, buffer, visit) {
+        Ok(()) => {}
         // A file named on the command line that cannot be read leaves the
         // scan incomplete; one met while walking is counted.
-        Err(error) if named => {
-            tally.skip_incomplete(show(path), SkipReason::Unreadable(error.to_string()));
-            return;
-        }
-        Err(error) => {
-            tally.skip(show(path), SkipReason::Unreadable(error.to_string()));
-            return;
-        }
-    }
-    let display = show(path);
-    match content::text(buffer, options.scan_binary) {
-        Some(text) => {
-            tally.scanned(buffer.len() as u64);
-            visit(Item::whole(&display, &text));
-        }
-        None => tally.skip(display, SkipReason::Binary),
+        Err(error) if named => tally.skip_incomplete(display, SkipReason::Unreadable(error.to_string())),
+        Err(error) => tally.skip(display, SkipReason::Unreadable(error.to_string())),
     }
 }
 
-/// Reads a whole file into `buffer`; `None` if it holds more than `limit` bytes.
-fn read_capped(path: &Path, limit: u64, buffer: &mut Vec<u8>) -> std::io::Result<Option<()>> {
-    let file = File::open(path)?;
-    buffer.clear();
-    if let Ok(meta) = file.metadata() {
-        if meta.is_file() && meta.len() > limit {
-            return Ok(None);
+/// Reads one file and hands it to `visit`: whole, or (when larger than a
+/// stream chunk) chunk by chunk, so that memory stays bounded whatever
+/// `--max-file-size` allows.
+fn read_file(
+    path: &Path,
+    display: &str,
+    options: &WalkOptions,
+    tally: &Tally,
+    buffer: &mut Vec<u8>,
+    visit: &(dyn Fn(Item) + Sync),
+) -> std::io::Result<()> {
+    let mut file = File::open(path)?;
+    // A FIFO has no size: it is streamed, as a large file is.
+    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    match size {
+        Some(size) if size > options.max_file_size => {
+            tally.skip(display, SkipReason::TooLarge { size, limit: options.max_file_size });
+            return Ok(());
         }
-        buffer.reserve(meta.len() as usize + 1);
+        Some(size) if size <= stream::CHUNK as u64 => {}
+        _ => return stream::read(&mut file, display, options.max_file_size, options.scan_binary, tally, visit),
     }
-    file.take(limit + 1).read_to_end(buffer)?;
-    Ok((buffer.len() as u64 <= limit).then_some(()))
+    buffer.clear();
+    buffer.reserve(size.unwrap_or(0) as usize + 1);
+    file.take(options.max_file_size + 1).read_to_end(buffer)?;
+    if buffer.len() as u64 > options.max_file_size {
+        tally.skip(display, SkipReason::TooLarge { size: buffer.len() as u64, limit: options.max_file_size });
+        return Ok(());
+    }
+    match Views::of(buffer, options.scan_binary) {
+        Some(views) => {
+            tally.scanned(buffer.len() as u64);
+            visit(Item::of_views(display, &views));
+        }
+        None => tally.skip(display, SkipReason::Binary),
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -7,6 +7,7 @@ pub mod fs;
 pub mod git;
 pub mod paths;
 pub mod stdin;
+pub mod stream;
 
 use std::fmt;
 use std::ops::Range;
@@ -23,12 +24,23 @@ pub struct Item<'a> {
     /// Only matches that start in this range belong to this item; the rest
     /// of `bytes` is context shared with a neighbouring chunk.
     pub report: Range<usize>,
+    /// The input as it was read, when `bytes` is its transcoding (UTF-16):
+    /// scanned too, since a decoding is a guess.
+    pub raw: Option<&'a [u8]>,
 }
 
 impl<'a> Item<'a> {
     /// A whole file.
     pub fn whole(path: &'a str, bytes: &'a [u8]) -> Item<'a> {
-        Item { path, bytes, first_line: 1, report: 0..bytes.len() }
+        Item { path, bytes, first_line: 1, report: 0..bytes.len(), raw: None }
+    }
+
+    /// A whole file, by its views: the decoded text first, the raw bytes too.
+    pub fn of_views(path: &'a str, views: &'a content::Views<'_>) -> Item<'a> {
+        match &views.decoded {
+            Some(decoded) => Item { raw: Some(views.raw), ..Item::whole(path, decoded) },
+            None => Item::whole(path, views.raw),
+        }
     }
 }
 

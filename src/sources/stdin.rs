@@ -1,19 +1,13 @@
-//! Standard input (`sqscan scan -`), read as a stream in chunks so that
-//! `git log -p | sqscan scan -` needs no more memory than one chunk. Chunks
-//! overlap by more than any match window reaches, and each match is reported
-//! by exactly one chunk: the one whose `report` range holds its start.
+//! Standard input (`sqscan scan -`), read as a stream (see [`stream`]) so
+//! that `git log -p | sqscan scan -` needs no more memory than one chunk.
+//!
+//! [`stream`]: super::stream
 
 use std::io::{self, Read};
 
-use super::{Item, SkipReason, Tally, content};
+use super::{Item, Tally, stream};
 
 pub const STDIN_PATH: &str = "<stdin>";
-
-/// Bytes of a chunk, overlap included.
-const CHUNK: usize = 8 << 20;
-/// Context carried from one chunk to the next; wider than the engine's
-/// windows (a few lines, capped at 4 KiB a side, or a 64 KiB base64 run).
-const OVERLAP: usize = 256 << 10;
 
 pub fn read(
     input: &mut dyn Read,
@@ -22,108 +16,5 @@ pub fn read(
     tally: &Tally,
     visit: &dyn Fn(Item),
 ) -> io::Result<()> {
-    read_chunked(input, CHUNK, OVERLAP, max_file_size, scan_binary, tally, visit)
-}
-
-fn read_chunked(
-    input: &mut dyn Read,
-    chunk: usize,
-    overlap: usize,
-    max_file_size: u64,
-    scan_binary: bool,
-    tally: &Tally,
-    visit: &dyn Fn(Item),
-) -> io::Result<()> {
-    let mut buffer = Vec::with_capacity(chunk);
-    let mut eof = fill(input, &mut buffer, chunk)?;
-    match content::classify(&buffer) {
-        content::Kind::Binary if !scan_binary => {
-            tally.skip(STDIN_PATH, SkipReason::Binary);
-            return Ok(());
-        }
-        content::Kind::Utf16 { .. } => {
-            // Transcoding needs the whole text; bounded like a file.
-            input.take(max_file_size.saturating_sub(buffer.len() as u64) + 1).read_to_end(&mut buffer)?;
-            if buffer.len() as u64 > max_file_size {
-                let limit = max_file_size;
-                tally.skip(STDIN_PATH, SkipReason::TooLarge { size: buffer.len() as u64, limit });
-                return Ok(());
-            }
-            let text = content::text(&buffer, scan_binary).unwrap_or_default();
-            tally.scanned(buffer.len() as u64);
-            visit(Item::whole(STDIN_PATH, &text));
-            return Ok(());
-        }
-        _ => {}
-    }
-    tally.scanned(buffer.len() as u64);
-    let mut first_line = 1;
-    let mut report_from = 0;
-    loop {
-        let report_to = if eof { buffer.len() } else { buffer.len() - overlap };
-        visit(Item { path: STDIN_PATH, bytes: &buffer, first_line, report: report_from..report_to });
-        if eof {
-            return Ok(());
-        }
-        let keep_from = report_to - overlap;
-        first_line += memchr::memchr_iter(b'\n', &buffer[..keep_from]).count();
-        buffer.drain(..keep_from);
-        report_from = overlap;
-        let before = buffer.len();
-        eof = fill(input, &mut buffer, chunk)?;
-        tally.more_bytes((buffer.len() - before) as u64);
-        if buffer.len() == before {
-            // Nothing new: what is left was all reported, but for the overlap.
-            let report_to = buffer.len();
-            visit(Item { path: STDIN_PATH, bytes: &buffer, first_line, report: report_from..report_to });
-            return Ok(());
-        }
-    }
-}
-
-/// Reads until `buffer` holds `chunk` bytes or input ends; true at the end.
-fn fill(input: &mut dyn Read, buffer: &mut Vec<u8>, chunk: usize) -> io::Result<bool> {
-    while buffer.len() < chunk {
-        let want = (chunk - buffer.len()) as u64;
-        match input.take(want).read_to_end(buffer) {
-            Ok(0) => return Ok(true),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::RefCell;
-
-    /// Every byte offset lands in exactly one chunk's report range, and
-    /// line numbers carry across chunks.
-    #[test]
-    fn chunks_cover_every_byte_once_with_correct_lines() {
-        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
-        let seen = RefCell::new(Vec::new());
-        let tally = Tally::default();
-        let visit = |item: Item| {
-            let base_line = item.first_line;
-            let lines_before = memchr::memchr_iter(b'\n', &item.bytes[..item.report.start]).count();
-            let first_reported = &item.bytes[item.report.start..];
-            let first = std::str::from_utf8(first_reported).unwrap().lines().next().unwrap_or("").to_string();
-            seen.borrow_mut().push((item.report.len(), base_line + lines_before, first));
-        };
-        read_chunked(&mut text.as_bytes(), 4096, 1024, u64::MAX, false, &tally, &visit).unwrap();
-        let seen = seen.into_inner();
-        assert!(seen.len() > 10);
-        assert_eq!(seen.iter().map(|s| s.0).sum::<usize>(), text.len());
-        for (_, line, first) in &seen {
-            // A chunk's report range may start mid-line; check whole lines only.
-            if let Some(n) = first.strip_prefix("line ") {
-                assert_eq!(n.parse::<usize>().unwrap() + 1, *line, "{first}");
-            }
-        }
-        assert_eq!(tally.bytes_count(), text.len() as u64);
-    }
+    stream::read(input, STDIN_PATH, max_file_size, scan_binary, tally, visit)
 }

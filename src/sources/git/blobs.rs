@@ -6,7 +6,8 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::objects::{Objects, ReadError};
 use super::pack::{PackPosition, PackSet};
-use crate::sources::{SkipReason, content};
+use crate::sources::SkipReason;
+use crate::sources::content::Views;
 
 /// Reads blobs; one per worker thread, each with its own repository handle
 /// and pack base cache.
@@ -26,13 +27,14 @@ impl<'a> BlobReader<'a> {
         BlobReader { objects: Objects::new(packs, repo, max_size), max_size, scan_binary }
     }
 
-    /// Calls `scan` with the blob's text, or says why it was skipped.
-    /// `position` is where the blob sits in a pack, when known.
+    /// Calls `scan` with the blob's views (its text, and a transcoding of
+    /// UTF-16), or says why it was skipped. `position` is where the blob
+    /// sits in a pack, when known.
     pub fn read<R>(
         &mut self,
         oid: Oid,
         position: Option<PackPosition>,
-        scan: impl FnOnce(&[u8]) -> R,
+        scan: impl FnOnce(&Views) -> R,
     ) -> Result<R, SkipReason> {
         if let Some(size) = self.objects.size(oid, position)
             && size > self.max_size
@@ -52,8 +54,8 @@ impl<'a> BlobReader<'a> {
         if bytes.len() <= LFS_POINTER_MAX && bytes.starts_with(LFS_POINTER) {
             return Err(SkipReason::LfsPointer);
         }
-        let text = content::text(&bytes, self.scan_binary).ok_or(SkipReason::Binary)?;
-        Ok(scan(&text))
+        let views = Views::of(&bytes, self.scan_binary).ok_or(SkipReason::Binary)?;
+        Ok(scan(&views))
     }
 
     pub fn repo(&self) -> &Repository {
