@@ -130,7 +130,7 @@ fn transcode_utf32(bytes: &[u8], big_endian: bool) -> Vec<u8> {
             char::from_u32(value).unwrap_or(char::REPLACEMENT_CHARACTER)
         })
         .collect();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         text.push(char::REPLACEMENT_CHARACTER);
     }
     text.into_bytes()
