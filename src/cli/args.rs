@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::Format;
+use crate::scan::FailOn;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sqscan",
@@ -99,7 +102,7 @@ pub struct WalkArgs {
 pub struct CommonArgs {
     /// Output format [default: human]
     #[arg(long, value_enum, help_heading = "Output")]
-    pub format: Option<FormatArg>,
+    pub format: Option<Format>,
     /// Write the report to FILE instead of standard output
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
@@ -148,8 +151,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Verification")]
     pub verify_concurrency: u16,
     /// Which findings set the failing exit code: any, or only verified-active ones
-    #[arg(long, value_enum, default_value_t = FailOnArg::Any, value_name = "WHICH", help_heading = "Verification")]
-    pub fail_on: FailOnArg,
+    #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "WHICH", help_heading = "Verification")]
+    pub fail_on: FailOn,
 
     /// Worker threads [default: one per core]
     #[arg(short = 'j', long, value_name = "N", help_heading = "Performance")]
@@ -175,22 +178,6 @@ pub struct RulesArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
     pub format: RulesFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    Human,
-    Json,
-    Jsonl,
-    Sarif,
-    /// A baseline file of the findings (what `sqscan baseline` writes)
-    Baseline,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOnArg {
-    Any,
-    Active,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

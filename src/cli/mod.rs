@@ -21,7 +21,7 @@ use crate::scan::{self, Emit, Outcome, Scanner};
 use crate::sources::fs::{self as walk, WalkOptions};
 use crate::sources::git::{self as repository, GitDir};
 use crate::sources::paths::{ScanRoot, Target, canonical_output};
-use crate::sources::{Tally, stdin};
+use crate::sources::{Tally, Unit, stdin};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -87,7 +87,7 @@ fn run_files(
         Ok(())
     };
     let root = root.path().map(Path::to_path_buf);
-    report_run(settings, &scanner, &tally, "files", root, scan::items(&scanner, source))
+    report_run(settings, &scanner, &tally, Unit::Files, root, scan::items(&scanner, source))
 }
 
 /// `sqscan git`: a whole history, or a range of it.
@@ -111,7 +111,7 @@ fn scan_git(args: &GitArgs) -> anyhow::Result<ExitCode> {
         Some(spec) => scan::git::range(&scanner, &options, spec, &tally, emit),
         None => scan::git::history(&scanner, &options, &tally, emit),
     };
-    report_run(&settings, &scanner, &tally, "blobs", Some(root), produce)
+    report_run(&settings, &scanner, &tally, Unit::Blobs, Some(root), produce)
 }
 
 /// `sqscan staged`: the index against HEAD; or, given files, those files whole.
@@ -148,7 +148,7 @@ fn scan_staged(args: &StagedArgs) -> anyhow::Result<ExitCode> {
     let scanner = settings.scanner()?;
     let tally = Tally::default();
     let produce = |emit: Emit| scan::git::staged(&scanner, &options, &tally, emit);
-    report_run(&settings, &scanner, &tally, "files", Some(root), produce)
+    report_run(&settings, &scanner, &tally, Unit::Files, Some(root), produce)
 }
 
 fn git_options(settings: &Settings, git: GitDir, scan_binary: bool) -> GitOptions {
@@ -160,7 +160,7 @@ fn report_run(
     settings: &Settings,
     scanner: &Scanner,
     tally: &Tally,
-    unit: &'static str,
+    unit: Unit,
     root: Option<PathBuf>,
     produce: impl FnOnce(Emit) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<ExitCode> {
@@ -169,7 +169,7 @@ fn report_run(
     let status = || {
         let scanned = tally.scanned_count();
         let queued = tally.queued_count().max(scanned);
-        format!("{scanned}/{queued} {unit} scanned, {}", human_bytes(tally.bytes_count()))
+        format!("{scanned}/{queued} {} scanned, {}", unit.plural(), human_bytes(tally.bytes_count()))
     };
     let outcome = progress::while_running(settings.progress, status, || {
         scan::run(scanner, tally, unit, &settings.policy(), produce, reporter)
@@ -181,6 +181,9 @@ fn report_run(
 fn finish(settings: &Settings, outcome: &Outcome) -> ExitCode {
     if !settings.quiet {
         let mut err = io::stderr().lock();
+        for note in &outcome.notes {
+            let _ = writeln!(err, "sqscan: warning: {note}");
+        }
         for skipped in outcome.summary.skipped.iter().filter(|s| s.reason.is_warning()) {
             let (path, reason) = (escaped(&skipped.path), skipped.reason.to_string());
             let _ = writeln!(err, "sqscan: warning: skipped {path}: {}", escaped(&reason));

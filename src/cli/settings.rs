@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::args::{CommonArgs, FailOnArg, FormatArg, When};
+use super::args::{CommonArgs, When};
 use crate::config::{self, Config};
 use crate::filters::{Baseline, Suppressor};
 use crate::report::{Format, ReportContext};
@@ -59,13 +59,7 @@ impl Settings {
                 Some(path) => format!("reading config {}", path.display()),
                 None => "config".to_string(),
             })?;
-        let format = format.unwrap_or(match args.format.unwrap_or(FormatArg::Human) {
-            FormatArg::Human => Format::Human,
-            FormatArg::Json => Format::Json,
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Sarif => Format::Sarif,
-            FormatArg::Baseline => Format::Baseline,
-        });
+        let format = format.or(args.format).unwrap_or(Format::Human);
         let to_terminal = args.output.is_none() && io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -81,7 +75,7 @@ impl Settings {
             }
             Some(n) => n,
         };
-        if args.fail_on == FailOnArg::Active && !args.verify {
+        if args.fail_on == FailOn::Active && !args.verify {
             anyhow::bail!("--fail-on active needs --verify: without it no token is known to be active");
         }
         let verifier = if args.verify {
@@ -116,10 +110,7 @@ impl Settings {
             rules,
             suppressor,
             verifier,
-            fail_on: match args.fail_on {
-                FailOnArg::Any => FailOn::Any,
-                FailOnArg::Active => FailOn::Active,
-            },
+            fail_on: args.fail_on,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, Summary};
+use super::{Notes, Reporter, Summary};
 use crate::filters::{Baseline, BaselineEntry};
 use crate::findings::Finding;
 
@@ -27,9 +27,10 @@ impl Reporter for BaselineWriter<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<()> {
+    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
         let entries = std::mem::take(&mut self.entries);
         self.out.write_all(Baseline::render(entries).as_bytes())?;
-        self.out.flush()
+        self.out.flush()?;
+        Ok(Notes::new())
     }
 }

@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use super::{ReportContext, Reporter, Summary, escaped, sort_findings};
+use super::{Notes, ReportContext, Reporter, Summary, escaped, sort_findings};
 use crate::engine::Encoding;
 use crate::findings::{Finding, Liveness};
 use crate::rules::Severity;
@@ -111,12 +111,13 @@ impl Reporter for Human<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<()> {
+    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
         let mut findings = std::mem::take(&mut self.findings);
         sort_findings(&mut findings);
         for finding in &findings {
             self.write_finding(finding)?;
         }
-        self.out.flush()
+        self.out.flush()?;
+        Ok(Notes::new())
     }
 }

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{ReportContext, Reporter, Summary, sort_findings};
+use super::{Notes, ReportContext, Reporter, Summary, sort_findings};
 use crate::engine::Encoding;
 use crate::findings::{Commit, Finding};
 
@@ -185,7 +185,7 @@ fn stats(summary: &Summary) -> Stats<'_> {
         *skipped.entry(s.reason.kind()).or_insert(0) += 1;
     }
     Stats {
-        unit: summary.unit,
+        unit: summary.unit.plural(),
         scanned: summary.scanned,
         bytes: summary.bytes,
         findings: summary.findings,
@@ -218,7 +218,7 @@ impl Reporter for Json<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, summary: &Summary) -> io::Result<()> {
+    fn finish(mut self: Box<Self>, summary: &Summary) -> io::Result<Notes> {
         if let Some(mut findings) = self.collected.take() {
             sort_findings(&mut findings);
             let document = Document {
@@ -230,6 +230,7 @@ impl Reporter for Json<'_> {
             serde_json::to_writer_pretty(&mut self.out, &document)?;
             self.out.write_all(b"\n")?;
         }
-        self.out.flush()
+        self.out.flush()?;
+        Ok(Notes::new())
     }
 }

@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use crate::findings::{Finding, Suppression};
 use crate::rules::RuleSet;
-use crate::sources::Skipped;
+use crate::sources::{Skipped, Unit};
 
 pub use summary::{human_bytes, summary_line};
 
 /// The output formats `--format` offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
@@ -34,8 +34,8 @@ pub enum Format {
 /// What a run did, for the summary line and the `stats` of JSON output.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
-    /// "files" or "blobs".
-    pub unit: &'static str,
+    /// What `scanned` counts.
+    pub unit: Unit,
     pub scanned: u64,
     pub bytes: u64,
     /// Findings reported (suppressed ones excluded).
@@ -58,8 +58,13 @@ pub struct ReportContext<'a> {
 
 pub trait Reporter {
     fn finding(&mut self, finding: Finding) -> io::Result<()>;
-    fn finish(self: Box<Self>, summary: &Summary) -> io::Result<()>;
+    /// Writes what is left; returns what the user should be told on
+    /// stderr (a reporter never writes there itself).
+    fn finish(self: Box<Self>, summary: &Summary) -> io::Result<Notes>;
 }
+
+/// Warnings a reporter has for the user, such as a report cut short.
+pub type Notes = Vec<String>;
 
 pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Box<dyn Reporter + 'a> {
     match format {

@@ -18,9 +18,9 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
-use super::{ReportContext, Reporter, Summary, sort_findings};
+use super::{Notes, ReportContext, Reporter, Summary, sort_findings};
 use crate::findings::{Finding, Liveness};
-use crate::rules::Rule;
+use crate::rules::{Level, Rule};
 
 pub const INFORMATION_URI: &str = "https://github.com/sqscan/sqscan";
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -125,9 +125,9 @@ impl<'a> Sarif<'a> {
 
 fn level(rule: &Rule) -> ResultLevel {
     match rule.severity.level() {
-        "error" => ResultLevel::Error,
-        "warning" => ResultLevel::Warning,
-        _ => ResultLevel::Note,
+        Level::Error => ResultLevel::Error,
+        Level::Warning => ResultLevel::Warning,
+        Level::Note => ResultLevel::Note,
     }
 }
 
@@ -143,7 +143,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     let mut properties = BTreeMap::from([
         ("security-severity".to_string(), json!(rule.severity.security_severity())),
         ("precision".to_string(), json!("high")),
-        ("problem.severity".to_string(), json!(rule.severity.level())),
+        ("problem.severity".to_string(), json!(rule.severity.level().as_str())),
     ]);
     if let Some(key) = &rule.sonar_key {
         properties.insert("sonar-key".to_string(), json!(key));
@@ -159,7 +159,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
                 .markdown(format!("{}\n\n**Fix:** {help}", rule.description))
                 .build(),
         )
-        .default_configuration(ReportingConfiguration::builder().level(json!(rule.severity.level())).build())
+        .default_configuration(ReportingConfiguration::builder().level(json!(rule.severity.level().as_str())).build())
         .properties(PropertyBag::builder().tags(tags).additional_properties(properties).build())
         .build();
     builder.help_uri = rule.help_uri.clone();
@@ -198,23 +198,25 @@ impl Reporter for Sarif<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<()> {
+    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
         let mut findings = std::mem::take(&mut self.findings);
         sort_findings(&mut findings);
+        let mut notes = Notes::new();
         if findings.len() > MAX_RESULTS {
             // Keep the most severe first, so what GitHub shows matters most.
             let rules = self.context.rules;
             findings.sort_by_key(|f| std::cmp::Reverse(rules.get(f.rule).severity));
-            eprintln!(
-                "sqscan: warning: SARIF holds the first {MAX_RESULTS} of {} findings (GitHub's limit per run)",
+            notes.push(format!(
+                "SARIF holds the first {MAX_RESULTS} of {} findings (GitHub's limit per run)",
                 findings.len()
-            );
+            ));
             findings.truncate(MAX_RESULTS);
         }
         let log = self.log(&findings);
         serde_json::to_writer_pretty(&mut self.out, &log)?;
         self.out.write_all(b"\n")?;
-        self.out.flush()
+        self.out.flush()?;
+        Ok(notes)
     }
 }
 

@@ -4,11 +4,13 @@ use super::Summary;
 
 pub fn summary_line(summary: &Summary) -> String {
     let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let unit = summary.unit.strip_suffix('s').unwrap_or(summary.unit);
+    let scanned = match summary.scanned {
+        1 => format!("1 {}", summary.unit.singular()),
+        n => format!("{n} {}", summary.unit.plural()),
+    };
     let mut line = format!(
-        "{} in {} ({}) in {:.2}s",
+        "{} in {scanned} ({}) in {:.2}s",
         plural(summary.findings, "finding"),
-        plural(summary.scanned, unit),
         human_bytes(summary.bytes),
         summary.elapsed.as_secs_f64()
     );
@@ -49,7 +51,7 @@ mod tests {
     #[test]
     fn a_summary_counts_findings_suppressions_and_skips() {
         let mut summary = Summary {
-            unit: "files",
+            unit: crate::sources::Unit::Files,
             scanned: 3,
             bytes: 3 * 1024 * 1024,
             findings: 1,

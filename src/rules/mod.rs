@@ -36,7 +36,7 @@ pub struct Rule {
     pub severity: Severity,
     pub cwe: Option<String>,
     /// Which liveness check applies to this rule's secrets.
-    pub verify: Option<String>,
+    pub verify: Option<LivenessCheck>,
     pub detector: Detector,
     pub examples: Vec<Example>,
     pub counterexamples: Vec<String>,
@@ -72,11 +72,11 @@ impl Severity {
     }
 
     /// The SARIF result level.
-    pub fn level(self) -> &'static str {
+    pub fn level(self) -> Level {
         match self {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low => "note",
+            Severity::Critical | Severity::High => Level::Error,
+            Severity::Medium => Level::Warning,
+            Severity::Low => Level::Note,
         }
     }
 
@@ -96,8 +96,54 @@ impl Severity {
     }
 }
 
-/// The verifiers `verify = "…"` may name.
-pub const VERIFIERS: &[&str] = &["sonarcloud-scoped-org", "sonarqube-server", "sonar-user-token"];
+/// How a finding shows in SARIF and in tools that read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
+/// The liveness checks a rule may name (`verify = "…"`); `verify` decides
+/// what each one asks of which host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LivenessCheck {
+    /// `sonarcloud-scoped-org`: a SonarQube Cloud Scoped Organization Token.
+    SonarcloudScopedOrg,
+    /// `sonarqube-server`: a SonarQube Server token.
+    SonarqubeServer,
+    /// `sonar-user-token`: a 40-hex user token, Cloud's or a Server's.
+    SonarUserToken,
+}
+
+impl LivenessCheck {
+    pub const ALL: [LivenessCheck; 3] =
+        [LivenessCheck::SonarcloudScopedOrg, LivenessCheck::SonarqubeServer, LivenessCheck::SonarUserToken];
+
+    /// The name rule files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            LivenessCheck::SonarcloudScopedOrg => "sonarcloud-scoped-org",
+            LivenessCheck::SonarqubeServer => "sonarqube-server",
+            LivenessCheck::SonarUserToken => "sonar-user-token",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LivenessCheck> {
+        LivenessCheck::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
 
 /// A problem with a rule file, located as precisely as possible.
 #[derive(Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Example, Rule, RuleError, Severity, VERIFIERS};
+use super::{Example, LivenessCheck, Rule, RuleError, Severity};
 use crate::engine::{Context, Detector, Pattern, PatternError};
 
 #[derive(Deserialize)]
@@ -126,11 +126,13 @@ fn validate(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
     if spec.keywords.is_empty() || spec.keywords.iter().any(String::is_empty) {
         return Err(error("`keywords` must list at least one non-empty literal".into()));
     }
-    if let Some(verify) = &spec.verify
-        && !VERIFIERS.contains(&verify.as_str())
-    {
-        return Err(error(format!("unknown verifier `{verify}`; known: {}", VERIFIERS.join(", "))));
-    }
+    let verify = match &spec.verify {
+        None => None,
+        Some(name) => Some(LivenessCheck::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = LivenessCheck::ALL.iter().map(|c| c.name()).collect();
+            error(format!("unknown verifier `{name}`; known: {}", known.join(", ")))
+        })?),
+    };
     if let Some(min) = spec.entropy_min
         && !(0.0..=8.0).contains(&min)
     {
@@ -186,7 +188,7 @@ fn validate(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
         sonar_key: spec.sonar_key,
         severity: spec.severity,
         cwe: spec.cwe,
-        verify: spec.verify,
+        verify,
         origin: origin.to_string(),
     })
 }

@@ -18,9 +18,9 @@ use anyhow::Context as _;
 use crate::engine::Engine;
 use crate::filters::Suppressor;
 use crate::findings::{Finding, Liveness, Locator, Mask, Secret, Suppression};
-use crate::report::{Reporter, Summary};
+use crate::report::{Notes, Reporter, Summary};
 use crate::rules::RuleSet;
-use crate::sources::{Item, SkipReason, Tally};
+use crate::sources::{Item, SkipReason, Tally, Unit};
 use crate::verify::{Verifier, hints};
 
 /// Everything needed to turn an item's bytes into findings.
@@ -106,6 +106,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// Reported findings whose severity fails the scan.
     pub failing: u64,
+    /// What the reporter has to tell the user (on stderr).
+    pub notes: Notes,
 }
 
 impl Outcome {
@@ -140,7 +142,7 @@ const PRODUCER_STACK: usize = 64 << 20;
 pub type Emit<'a> = &'a (dyn Fn(Finding) -> bool + Sync);
 
 /// Which reported findings set the failing exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
     /// Every finding (but notes).
     Any,
@@ -162,7 +164,7 @@ pub struct Policy<'a> {
 pub fn run(
     scanner: &Scanner,
     tally: &Tally,
-    unit: &'static str,
+    unit: Unit,
     policy: &Policy,
     produce: impl FnOnce(Emit) -> anyhow::Result<()> + Send,
     mut reporter: Box<dyn Reporter + '_>,
@@ -239,8 +241,8 @@ pub fn run(
     summary.bytes = tally.bytes_count();
     summary.skipped = tally.skipped();
     summary.elapsed = started.elapsed();
-    reporter.finish(&summary).context("writing the report")?;
-    Ok(Outcome { summary, failing })
+    let notes = reporter.finish(&summary).context("writing the report")?;
+    Ok(Outcome { summary, failing, notes })
 }
 
 /// A producer for [`run`] over a source of items: every finding of every

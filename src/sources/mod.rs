@@ -14,6 +14,31 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// What a source counts as it reads: files (a working tree, stdin, the
+/// index) or blobs (a history, a range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unit {
+    #[default]
+    Files,
+    Blobs,
+}
+
+impl Unit {
+    pub fn plural(self) -> &'static str {
+        match self {
+            Unit::Files => "files",
+            Unit::Blobs => "blobs",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Unit::Files => "file",
+            Unit::Blobs => "blob",
+        }
+    }
+}
+
 /// Bytes to scan, and where they come from.
 pub struct Item<'a> {
     /// The path to show, relative to the scan root, with `/` separators.

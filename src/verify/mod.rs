@@ -24,7 +24,7 @@ use endpoint::{CloudRegions, Endpoint};
 use http::Http;
 
 use crate::findings::{Finding, Hints, Verification};
-use crate::rules::RuleSet;
+use crate::rules::{LivenessCheck, RuleSet};
 
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
@@ -73,7 +73,7 @@ impl Verifier {
                 continue;
             }
             let hints = finding.hints.clone().unwrap_or_default();
-            match self.family(rules.get(finding.rule).verify.as_deref(), &hints) {
+            match self.family(rules.get(finding.rule).verify, &hints) {
                 Some(family) => jobs.push((finding.fingerprint.clone(), family, finding.secret.expose(), hints)),
                 None => {
                     let reason = "this kind of token has no liveness check";
@@ -106,11 +106,11 @@ impl Verifier {
     /// Which check a token gets. A 40-hex token is a Server token next to a
     /// Server URL (or, with nothing saying Cloud, when `--sonar-url` names
     /// one), and a Cloud user token otherwise.
-    fn family(&self, verify: Option<&str>, hints: &Hints) -> Option<Family> {
+    fn family(&self, verify: Option<LivenessCheck>, hints: &Hints) -> Option<Family> {
         match verify? {
-            "sonarcloud-scoped-org" => Some(Family::ScopedOrg),
-            "sonarqube-server" => Some(Family::Server),
-            "sonar-user-token" => {
+            LivenessCheck::SonarcloudScopedOrg => Some(Family::ScopedOrg),
+            LivenessCheck::SonarqubeServer => Some(Family::Server),
+            LivenessCheck::SonarUserToken => {
                 let found_cloud = hints.host.as_deref().map(|url| self.is_cloud_url(url));
                 Some(match found_cloud {
                     Some(true) => Family::CloudUser,
@@ -120,7 +120,6 @@ impl Verifier {
                     None => Family::CloudUser,
                 })
             }
-            _ => None,
         }
     }
 
@@ -172,7 +171,7 @@ mod tests {
     fn forty_hex_goes_to_cloud_unless_a_server_is_named() {
         let v = verifier(None);
         let hints = |host: Option<&str>, cloud: bool| Hints { host: host.map(str::to_string), cloud, region_us: false };
-        let family = |v: &Verifier, h: Hints| v.family(Some("sonar-user-token"), &h);
+        let family = |v: &Verifier, h: Hints| v.family(Some(LivenessCheck::SonarUserToken), &h);
         assert_eq!(family(&v, hints(None, false)), Some(Family::CloudUser));
         assert_eq!(family(&v, hints(Some("https://sonarcloud.io"), true)), Some(Family::CloudUser));
         assert_eq!(family(&v, hints(Some("http://sonar.corp:9000"), false)), Some(Family::Server));
