@@ -4,7 +4,7 @@
 
 mod util;
 
-use util::{GitRepo, SOT, SQP, Sandbox, forge, json, run};
+use util::{GitRepo, HEX, SOT, SQP, Sandbox, forge, json, run};
 
 /// Issue 14.1: a snippet printed any other token on the same line in full.
 #[test]
@@ -31,6 +31,20 @@ fn a_snippet_masks_every_token_on_its_line() {
         let snippet = finding["snippet"].as_str().unwrap().trim_start_matches('…');
         assert!(line.contains(snippet) && snippet.contains(finding["secret"].as_str().unwrap()), "{finding}");
     }
+}
+
+/// Found by fuzzing (fuzz/corpus/engine/same-token-twice.bin): a token
+/// repeated on its line where no rule matches it (no Sonar context there)
+/// was printed in full in the snippet of the place that matched.
+#[test]
+fn a_snippet_masks_the_same_token_where_no_rule_matched_it() {
+    let sandbox = Sandbox::new();
+    sandbox.write("run.sh", format!("SONAR_TOKEN={HEX} ./build; echo done with {HEX}\n"));
+    let (code, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
+    assert_eq!(code, 1);
+    let document = json(&stdout);
+    assert_eq!(document["findings"].as_array().unwrap().len(), 1, "{document}");
+    assert!(!stdout.contains(HEX), "{stdout}");
 }
 
 #[test]

@@ -126,9 +126,9 @@ impl Settings {
         })
     }
 
-    /// What a run does besides reporting: verification, and what fails.
+    /// What a run does besides reporting: verification, what fails, progress.
     pub fn policy(&self) -> Policy<'_> {
-        Policy { verifier: self.verifier.as_ref(), fail_on: self.fail_on }
+        Policy { verifier: self.verifier.as_ref(), fail_on: self.fail_on, progress: self.progress }
     }
 
     /// A scanner for these settings.

@@ -49,25 +49,15 @@ impl Suppressor {
         })
     }
 
-    /// Why `finding`, whose full line is `line`, is not to be reported.
-    pub fn check(&self, finding: &Finding, line: &[u8]) -> Option<Suppression> {
-        if self.allows_line(line) {
+    /// Why `finding` is not to be reported, if it is not: the one place
+    /// every filter is judged, in order: an allow comment on its line, then
+    /// the config's paths, fingerprints and regexes, then the baseline.
+    pub fn classify(&self, finding: &Finding) -> Option<Suppression> {
+        if finding.allowed_inline {
             return Some(Suppression::InlineComment);
         }
-        self.policy(finding)
-    }
-
-    /// Whether the line carries an allow comment.
-    pub fn allows_line(&self, line: &[u8]) -> bool {
-        let marked = |marker: &[u8]| memchr::memmem::find(line, marker).is_some();
-        marked(ALLOW_MARKER) || (self.honor_nosonar && marked(NOSONAR))
-    }
-
-    /// Why the config or baseline silences `finding`: by its path,
-    /// fingerprint or value. In a history a blob sits at several paths, so
-    /// this is asked once per path, apart from the line's allow comment.
-    pub fn policy(&self, finding: &Finding) -> Option<Suppression> {
-        if self.paths.is_match(&finding.path) {
+        let path = finding.path();
+        if self.paths.is_match(path) {
             return Some(Suppression::AllowedPath);
         }
         if self.secrets.contains(&finding.fingerprint) {
@@ -76,9 +66,15 @@ impl Suppressor {
         if self.regexes.iter().any(|r| r.is_match(finding.secret.expose().as_bytes())) {
             return Some(Suppression::AllowedRegex);
         }
-        if self.baseline.as_ref().is_some_and(|b| b.contains(&finding.fingerprint, &finding.path)) {
+        if self.baseline.as_ref().is_some_and(|b| b.contains(&finding.fingerprint, path)) {
             return Some(Suppression::Baseline);
         }
         None
+    }
+
+    /// Whether the line carries an allow comment.
+    pub fn allows_line(&self, line: &[u8]) -> bool {
+        let marked = |marker: &[u8]| memchr::memmem::find(line, marker).is_some();
+        marked(ALLOW_MARKER) || (self.honor_nosonar && marked(NOSONAR))
     }
 }

@@ -4,12 +4,14 @@
 mod fingerprint;
 mod history;
 mod location;
+mod origin;
 mod secret;
 mod verification;
 
 pub use fingerprint::fingerprint;
 pub use history::{Commit, History, Occurrence, rfc3339};
 pub use location::{Locator, Mask, Position, Snippet};
+pub use origin::{Blob, Origin, STDIN_PATH};
 pub use secret::Secret;
 pub use verification::{Hints, Liveness, Verification};
 
@@ -25,14 +27,12 @@ pub struct Finding {
     pub fingerprint: String,
     pub secret: Secret,
     pub encoding: Encoding,
-    /// Path relative to the scan root, with `/` separators.
-    pub path: String,
+    pub origin: Origin,
     pub position: Position,
     pub snippet: Snippet,
-    /// Set when an allow comment, allow list or baseline silences it.
-    pub suppressed: Option<Suppression>,
-    /// For a secret found in git history: where and when it entered.
-    pub history: Option<History>,
+    /// The secret's line carries an allow comment: a fact noted while the
+    /// line is at hand, judged with every other filter in one place.
+    pub allowed_inline: bool,
     /// What the text around it says of where the token is used (collected
     /// only for `--verify`).
     pub hints: Option<Hints>,
@@ -69,13 +69,13 @@ impl Suppression {
 
 impl Finding {
     /// A finding for `m`, found by `rule` (at index `rule_index`) in the input
-    /// that `locator` reads, shown under `path`. `masks` are every secret
-    /// found in that input, sorted, so that the snippet masks them all.
+    /// that `locator` reads, which came from `origin`. `masks` are every
+    /// secret found in that input, sorted, so that the snippet masks them all.
     pub fn new(
         rule_index: usize,
         rule: &Rule,
         m: &Match,
-        path: &str,
+        origin: &Origin,
         locator: &mut Locator,
         masks: &[Mask],
     ) -> Finding {
@@ -86,14 +86,18 @@ impl Finding {
             rule_id: rule.id.clone(),
             secret,
             encoding: m.encoding,
-            path: path.to_string(),
+            origin: origin.clone(),
             position: locator.position(&m.span),
             snippet: locator.snippet(&m.span, masks),
-            suppressed: None,
-            history: None,
+            allowed_inline: false,
             hints: None,
             verification: None,
         }
+    }
+
+    /// The path to show, relative to the scan root.
+    pub fn path(&self) -> &str {
+        self.origin.path()
     }
 
     /// The secret as output shows it: redacted unless the user asked otherwise.

@@ -19,11 +19,8 @@ impl<'a> BaselineWriter<'a> {
 
 impl Reporter for BaselineWriter<'_> {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        self.entries.push(BaselineEntry {
-            fingerprint: finding.fingerprint,
-            rule: finding.rule_id,
-            path: finding.path,
-        });
+        let path = finding.path().to_string();
+        self.entries.push(BaselineEntry { fingerprint: finding.fingerprint, rule: finding.rule_id, path });
         Ok(())
     }
 

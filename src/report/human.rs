@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use super::{Notes, ReportContext, Reporter, Summary, escaped, sort_findings};
+use super::{Notes, Place, ReportContext, Reporter, Summary, escaped, sort_findings};
 use crate::engine::Encoding;
 use crate::findings::{Finding, Liveness};
 use crate::rules::Severity;
@@ -39,11 +39,12 @@ impl<'a> Human<'a> {
         let paint = Paint(self.context.color);
         let rule = self.context.rules.get(finding.rule);
         let p = &finding.position;
-        let commit = finding.history.as_ref().and_then(|h| h.first().commit.as_ref());
+        let place = Place::of(finding);
+        let commit = place.first_commit();
         let at = commit.map(|c| format!("@{}", &c.id[..c.id.len().min(8)])).unwrap_or_default();
         let location = format!(
             "{}{at}:{}:{}",
-            paint.wrap("35", &escaped(&finding.path)),
+            paint.wrap("35", &escaped(place.path)),
             paint.wrap("32", &p.line.to_string()),
             p.column
         );
@@ -61,7 +62,7 @@ impl<'a> Human<'a> {
             ));
         }
         writeln!(self.out, "{detail}")?;
-        if let Some(history) = &finding.history {
+        if let Some(history) = place.history {
             if let Some(commit) = commit {
                 writeln!(
                     self.out,

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Notes, ReportContext, Reporter, Summary, sort_findings};
+use super::{Notes, Place, ReportContext, Reporter, Summary, sort_findings};
 use crate::engine::Encoding;
 use crate::findings::{Commit, Finding};
 
@@ -132,6 +132,7 @@ impl<'a> Json<'a> {
 
 fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord<'f> {
     let rule = context.rules.get(finding.rule);
+    let place = Place::of(finding);
     FindingRecord {
         rule: &finding.rule_id,
         rule_name: &rule.name,
@@ -144,13 +145,13 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
             Encoding::Plain => "plain",
             Encoding::Base64 => "base64",
         },
-        path: &finding.path,
+        path: place.path,
         line: finding.position.line,
         column: finding.position.column,
         end_column: finding.position.end_column,
         snippet: finding.shown_line(context.redact),
-        history: finding.history.as_ref().map(|h| HistoryRecord {
-            commit: commit_record(h.first().commit.as_deref()),
+        history: place.history.map(|h| HistoryRecord {
+            commit: commit_record(place.first_commit()),
             blob: &h.first().blob,
             at_head: h.at_head,
             occurrence_count: h.occurrences.len(),

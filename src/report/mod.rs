@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::findings::{Finding, Suppression};
+use crate::findings::{Commit, Finding, History, Origin, Suppression};
 use crate::rules::RuleSet;
 use crate::sources::{Skipped, Unit};
 
@@ -94,11 +94,33 @@ pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Where a finding is, as every format shows it: read from its origin
+/// here, in one place.
+pub(crate) struct Place<'a> {
+    pub path: &'a str,
+    /// For a blob of a git history: where the secret entered.
+    pub history: Option<&'a History>,
+}
+
+impl<'a> Place<'a> {
+    pub fn of(finding: &'a Finding) -> Place<'a> {
+        match &finding.origin {
+            Origin::Blob(blob) => Place { path: &blob.path, history: blob.history.as_ref() },
+            origin => Place { path: origin.path(), history: None },
+        }
+    }
+
+    /// The commit that first introduced the secret here, if known.
+    pub fn first_commit(&self) -> Option<&'a Commit> {
+        self.history.and_then(|h| h.first().commit.as_deref())
+    }
+}
+
 /// The order of every report but the streamed one: by path, then place.
 fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (&a.path, a.position.line, a.position.column, &a.rule_id).cmp(&(
-            &b.path,
+        (a.path(), a.position.line, a.position.column, &a.rule_id).cmp(&(
+            b.path(),
             b.position.line,
             b.position.column,
             &b.rule_id,

@@ -8,8 +8,15 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::sources::Unit;
+
 const TICK: Duration = Duration::from_millis(100);
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+/// The status line: `120/4000 blobs scanned, 1.2 MiB`.
+pub fn status(scanned: u64, queued: u64, unit: Unit, bytes: u64) -> String {
+    format!("{scanned}/{} {} scanned, {}", queued.max(scanned), unit.plural(), super::human_bytes(bytes))
+}
 
 /// Runs `work`, showing `status()` while it runs when `enabled`.
 pub fn while_running<T>(enabled: bool, status: impl Fn() -> String + Sync, work: impl FnOnce() -> T) -> T {

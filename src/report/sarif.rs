@@ -18,7 +18,7 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
-use super::{Notes, ReportContext, Reporter, Summary, sort_findings};
+use super::{Notes, Place, ReportContext, Reporter, Summary, sort_findings};
 use crate::findings::{Finding, Liveness};
 use crate::rules::{Level, Rule};
 
@@ -62,6 +62,7 @@ impl<'a> Sarif<'a> {
 
     fn result(&self, finding: &Finding) -> SarifResult {
         let rule = self.context.rules.get(finding.rule);
+        let place = Place::of(finding);
         let p = &finding.position;
         let region = Region::builder()
             .start_line(p.line as i64)
@@ -69,23 +70,23 @@ impl<'a> Sarif<'a> {
             .end_line(p.line as i64)
             .end_column(p.char_end_column as i64)
             .build();
-        let artifact = if finding.path.starts_with('/') {
-            ArtifactLocation::builder().uri(file_uri(&finding.path)).build()
+        let artifact = if place.path.starts_with('/') {
+            ArtifactLocation::builder().uri(file_uri(place.path)).build()
         } else {
-            ArtifactLocation::builder().uri(escape_uri_path(&finding.path)).uri_base_id(ROOT_ID).build()
+            ArtifactLocation::builder().uri(escape_uri_path(place.path)).uri_base_id(ROOT_ID).build()
         };
         let location = Location::builder()
             .physical_location(PhysicalLocation::builder().artifact_location(artifact).region(region).build())
             .build();
-        let message = format!("{} {} found in {}.", rule.name, finding.secret.redacted(), finding.path);
+        let message = format!("{} {} found in {}.", rule.name, finding.secret.redacted(), place.path);
         let mut properties = BTreeMap::from([
             ("fingerprint".to_string(), json!(finding.fingerprint)),
             ("secret".to_string(), json!(finding.secret.redacted())),
             ("security-severity".to_string(), json!(rule.severity.security_severity())),
         ]);
-        if let Some(history) = &finding.history {
+        if let Some(history) = place.history {
             let first = history.first();
-            if let Some(commit) = &first.commit {
+            if let Some(commit) = place.first_commit() {
                 properties.insert("commit".to_string(), json!(commit.id));
                 properties.insert("author".to_string(), json!(commit.author));
                 properties.insert("authorEmail".to_string(), json!(commit.email));
@@ -118,7 +119,7 @@ impl<'a> Sarif<'a> {
             .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), finding.fingerprint.clone())]))
             .properties(properties)
             .build();
-        result.occurrence_count = finding.history.as_ref().map(|h| h.occurrences.len() as i64);
+        result.occurrence_count = place.history.map(|h| h.occurrences.len() as i64);
         result
     }
 }

@@ -10,7 +10,27 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::content::Views;
 use super::paths::{ScanRoot, Target};
-use super::{Item, SkipReason, Tally, stream};
+use super::{Item, Sink, SkipReason, Source, Tally, Unit, scan_each, stream};
+use crate::findings::Origin;
+use crate::scan::Scanner;
+
+/// Files and directories, walked.
+pub struct WorkingTree {
+    pub targets: Vec<Target>,
+    pub root: ScanRoot,
+    pub options: WalkOptions,
+}
+
+impl Source for WorkingTree {
+    fn unit(&self) -> Unit {
+        Unit::Files
+    }
+
+    fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+        walk(&self.targets, &self.root, &self.options, tally, &scan_each(scanner, sink));
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -29,7 +49,7 @@ pub struct WalkOptions {
 
 /// Walks every target and calls `visit` with each file to scan, from as
 /// many threads as `options.threads`.
-pub fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tally, visit: &(dyn Fn(Item) + Sync)) {
+fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tally, visit: &(dyn Fn(Item) + Sync)) {
     let Some((first, rest)) = targets.split_first() else {
         return;
     };
@@ -94,13 +114,13 @@ fn visit_entry(
         tally.skip(show(path), SkipReason::NotAFile);
         return;
     }
-    let display = show(path);
-    match read_file(path, &display, options, tally, buffer, visit) {
+    let origin = Origin::File { path: show(path) };
+    match read_file(path, &origin, options, tally, buffer, visit) {
         Ok(()) => {}
         // A file named on the command line that cannot be read leaves the
         // scan incomplete; one met while walking is counted.
-        Err(error) if named => tally.skip_incomplete(display, SkipReason::Unreadable(error.to_string())),
-        Err(error) => tally.skip(display, SkipReason::Unreadable(error.to_string())),
+        Err(error) if named => tally.skip_incomplete(origin.path(), SkipReason::Unreadable(error.to_string())),
+        Err(error) => tally.skip(origin.path(), SkipReason::Unreadable(error.to_string())),
     }
 }
 
@@ -109,12 +129,13 @@ fn visit_entry(
 /// `--max-file-size` allows.
 fn read_file(
     path: &Path,
-    display: &str,
+    origin: &Origin,
     options: &WalkOptions,
     tally: &Tally,
     buffer: &mut Vec<u8>,
     visit: &(dyn Fn(Item) + Sync),
 ) -> std::io::Result<()> {
+    let display = origin.path();
     let mut file = File::open(path)?;
     // A FIFO has no size: it is streamed, as a large file is.
     let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
@@ -124,7 +145,7 @@ fn read_file(
             return Ok(());
         }
         Some(size) if size <= stream::CHUNK as u64 => {}
-        _ => return stream::read(&mut file, display, options.max_file_size, options.scan_binary, tally, visit),
+        _ => return stream::read(&mut file, origin, options.max_file_size, options.scan_binary, tally, visit),
     }
     buffer.clear();
     buffer.reserve(size.unwrap_or(0) as usize + 1);
@@ -136,7 +157,7 @@ fn read_file(
     match Views::of(buffer, options.scan_binary) {
         Some(views) => {
             tally.scanned(buffer.len() as u64);
-            visit(Item::of_views(display, &views));
+            visit(Item::of_views(origin, &views));
         }
         None => tally.skip(display, SkipReason::Binary),
     }

@@ -5,16 +5,26 @@
 
 use std::io::{self, Read};
 
-use super::{Item, Tally, stream};
+use anyhow::Context as _;
 
-pub const STDIN_PATH: &str = "<stdin>";
+use super::{Sink, Source, Tally, Unit, scan_each, stream};
+use crate::findings::Origin;
+use crate::scan::Scanner;
 
-pub fn read(
-    input: &mut dyn Read,
-    max_file_size: u64,
-    scan_binary: bool,
-    tally: &Tally,
-    visit: &dyn Fn(Item),
-) -> io::Result<()> {
-    stream::read(input, STDIN_PATH, max_file_size, scan_binary, tally, visit)
+pub struct Stdin {
+    pub max_size: u64,
+    pub scan_binary: bool,
+}
+
+impl Source for Stdin {
+    fn unit(&self) -> Unit {
+        Unit::Files
+    }
+
+    fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+        let mut input = io::stdin().lock();
+        let visit = scan_each(scanner, sink);
+        stream::read(&mut input as &mut dyn Read, &Origin::Stdin, self.max_size, self.scan_binary, tally, &visit)
+            .context("reading standard input")
+    }
 }

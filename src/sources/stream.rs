@@ -8,6 +8,7 @@ use std::io::{self, Read};
 
 use super::content::{self, Views};
 use super::{Item, SkipReason, Tally};
+use crate::findings::Origin;
 
 /// Bytes of a chunk, overlap included.
 pub const CHUNK: usize = 8 << 20;
@@ -21,19 +22,19 @@ const OVERLAP: usize = 256 << 10;
 /// input is, its first chunk decides.
 pub fn read(
     input: &mut dyn Read,
-    path: &str,
+    origin: &Origin,
     max_size: u64,
     scan_binary: bool,
     tally: &Tally,
     visit: &dyn Fn(Item),
 ) -> io::Result<()> {
-    read_chunked(input, path, CHUNK, OVERLAP, max_size, scan_binary, tally, visit)
+    read_chunked(input, origin, CHUNK, OVERLAP, max_size, scan_binary, tally, visit)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn read_chunked(
     input: &mut dyn Read,
-    path: &str,
+    origin: &Origin,
     chunk: usize,
     overlap: usize,
     max_size: u64,
@@ -41,6 +42,7 @@ fn read_chunked(
     tally: &Tally,
     visit: &dyn Fn(Item),
 ) -> io::Result<()> {
+    let path = origin.path();
     let mut buffer = Vec::with_capacity(chunk);
     let mut eof = fill(input, &mut buffer, chunk)?;
     // The first chunk decides.
@@ -58,7 +60,7 @@ fn read_chunked(
             }
             tally.scanned(buffer.len() as u64);
             if let Some(views) = Views::of(&buffer, scan_binary) {
-                visit(Item::of_views(path, &views));
+                visit(Item::of_views(origin, &views));
             }
             return Ok(());
         }
@@ -69,7 +71,7 @@ fn read_chunked(
     let mut report_from = 0;
     loop {
         let report_to = if eof { buffer.len() } else { buffer.len() - overlap };
-        visit(Item { path, bytes: &buffer, first_line, report: report_from..report_to, raw: None });
+        visit(Item { origin, bytes: &buffer, first_line, report: report_from..report_to, raw: None });
         if eof {
             return Ok(());
         }
@@ -83,7 +85,7 @@ fn read_chunked(
         if buffer.len() == before {
             // Nothing new: what is left was all reported, but for the overlap.
             let report_to = buffer.len();
-            visit(Item { path, bytes: &buffer, first_line, report: report_from..report_to, raw: None });
+            visit(Item { origin, bytes: &buffer, first_line, report: report_from..report_to, raw: None });
             return Ok(());
         }
     }
@@ -122,7 +124,7 @@ mod tests {
             let first = std::str::from_utf8(first_reported).unwrap().lines().next().unwrap_or("").to_string();
             seen.borrow_mut().push((item.report.len(), base_line + lines_before, first));
         };
-        read_chunked(&mut text.as_bytes(), "<test>", 4096, 1024, u64::MAX, false, &tally, &visit).unwrap();
+        read_chunked(&mut text.as_bytes(), &Origin::Stdin, 4096, 1024, u64::MAX, false, &tally, &visit).unwrap();
         let seen = seen.into_inner();
         assert!(seen.len() > 10);
         assert_eq!(seen.iter().map(|s| s.0).sum::<usize>(), text.len());

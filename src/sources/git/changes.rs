@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::{anyhow, bail};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort, Tree};
 
+use super::OidSet;
+use super::history::CommitGraph;
 use super::history::CommitNode;
-use super::{CommitGraph, OidSet};
 
 /// One blob a commit (or the index) put at a path.
 #[derive(Debug, Clone)]
@@ -22,9 +23,10 @@ pub struct Change {
     pub commit: Option<usize>,
 }
 
-/// `A..B` resolved.
+/// `A..B` resolved to commits.
 #[derive(Debug, Clone)]
-pub struct Range {
+pub struct RangeEnds {
+    /// As the user wrote it, for messages.
     pub spec: String,
     pub from: Oid,
     pub to: Oid,
@@ -32,15 +34,21 @@ pub struct Range {
 
 const SHALLOW_HINT: &str = "this looks like a shallow clone: fetch the full history (`git fetch --unshallow`, or `fetch-depth: 0` with actions/checkout)";
 
-/// Resolves `A..B` (or `--since-commit A`, which is `A..HEAD`), refusing
-/// what would silently scan the wrong commits.
-pub fn resolve_range(repo: &Repository, spec: &str) -> anyhow::Result<Range> {
+/// The two ends of `A..B`, refusing what would silently scan the wrong
+/// commits (`A...B`, no `..`).
+pub fn split_range(spec: &str) -> anyhow::Result<(&str, &str)> {
     let Some((from, to)) = spec.split_once("..") else {
         bail!("--range {spec:?}: expected A..B");
     };
     if to.starts_with('.') {
         bail!("--range {spec:?}: A...B (symmetric difference) is not supported; use A..B");
     }
+    Ok((from, to))
+}
+
+/// Resolves `from..to` (an empty end is HEAD) to commits; `spec` is how
+/// the user wrote it (`--since-commit A` is `A..HEAD`).
+pub fn resolve_range(repo: &Repository, from: &str, to: &str, spec: &str) -> anyhow::Result<RangeEnds> {
     let resolve = |name: &str| -> anyhow::Result<Oid> {
         let name = if name.is_empty() { "HEAD" } else { name };
         let object = repo.revparse_single(name).map_err(|e| {
@@ -53,12 +61,16 @@ pub fn resolve_range(repo: &Repository, spec: &str) -> anyhow::Result<Range> {
         let commit = object.peel_to_commit().map_err(|_| anyhow!("--range {spec:?}: {name:?} is not a commit"))?;
         Ok(commit.id())
     };
-    Ok(Range { spec: spec.to_string(), from: resolve(from)?, to: resolve(to)? })
+    Ok(RangeEnds { spec: spec.to_string(), from: resolve(from)?, to: resolve(to)? })
 }
 
 /// The commits in the range (reachable from B, not from A), children first,
 /// and the changes each made, sent in that order.
-pub fn range_changes(repo: &Repository, range: &Range, send: &mut dyn FnMut(Change)) -> anyhow::Result<CommitGraph> {
+pub fn range_changes(
+    repo: &Repository,
+    range: &RangeEnds,
+    send: &mut dyn FnMut(Change),
+) -> anyhow::Result<CommitGraph> {
     let shallow = shallow_boundary(repo);
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL)?;

@@ -1,6 +1,8 @@
-//! Git as a source, on libgit2 (vendored; no network): whole histories
-//! (every blob reachable from any ref, each read once), the changes a range
-//! of commits made, and the changes staged in the index.
+//! Git as a source, on libgit2 (vendored; no network) and sqscan's own
+//! pack reader: whole histories (every blob reachable from any ref, each
+//! read once), the changes a range of commits made, and the changes staged
+//! in the index. A caller opens a [`GitDir`] and builds one of the three
+//! sources; everything else stays in here.
 
 mod blobs;
 mod changes;
@@ -9,24 +11,24 @@ mod objects;
 pub mod pack;
 mod provenance;
 mod repository;
+mod source;
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use git2::{ObjectType, Oid};
 
-pub use blobs::BlobReader;
-pub use changes::{Change, Range, added_lines, range_changes, resolve_range, staged_changes};
-pub use history::{BlobRef, CommitGraph, MAX_TREE_DEPTH, walk_all};
-pub use objects::Objects;
-pub use pack::{PackPosition, PackSet};
-pub use provenance::{Introduction, Provenance, trace};
+pub use changes::split_range;
+pub use history::MAX_TREE_DEPTH;
 pub use repository::GitDir;
+pub use source::{BlobOptions, CommitRange, StagedChanges, WholeHistory};
+
+use objects::Objects;
 
 use crate::findings::{Commit, rfc3339};
 
 /// Who made a commit and when, for reports; blank where it cannot be read.
-pub fn commit_info(objects: &mut Objects, id: Oid) -> Commit {
+fn commit_info(objects: &mut Objects, id: Oid) -> Commit {
     let author = match objects.read(id, None) {
         Ok((ObjectType::Commit, data)) => objects::parse_commit(&data).and_then(|c| c.author),
         _ => None,
@@ -44,7 +46,7 @@ pub fn commit_info(objects: &mut Objects, id: Oid) -> Commit {
 
 /// Object ids are already uniformly random: hash them by their first bytes.
 #[derive(Default)]
-pub struct OidHasher(u64);
+struct OidHasher(u64);
 
 impl Hasher for OidHasher {
     fn finish(&self) -> u64 {
@@ -62,5 +64,5 @@ impl Hasher for OidHasher {
     fn write_usize(&mut self, _: usize) {}
 }
 
-pub type OidSet = HashSet<Oid, BuildHasherDefault<OidHasher>>;
-pub type OidMap<V> = std::collections::HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+type OidSet = HashSet<Oid, BuildHasherDefault<OidHasher>>;
+type OidMap<V> = std::collections::HashMap<Oid, V, BuildHasherDefault<OidHasher>>;

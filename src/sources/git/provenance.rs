@@ -10,9 +10,10 @@ use std::rc::Rc;
 
 use git2::{ObjectType, Oid};
 
+use super::history::CommitGraph;
 use super::history::MAX_TREE_DEPTH;
 use super::objects::{Objects, tree_entries};
-use super::{CommitGraph, OidMap, OidSet};
+use super::{OidMap, OidSet};
 
 /// One commit putting one matched blob at one path.
 #[derive(Debug, Clone, PartialEq, Eq)]

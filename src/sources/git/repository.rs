@@ -8,6 +8,7 @@
 //! damaged packs entry by entry with bounds checks.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::anyhow;
 use git2::{Odb, Repository};
@@ -21,6 +22,9 @@ pub struct GitDir {
     /// Where shown paths are relative to: the work tree, or for a bare
     /// repository the repository itself.
     root: PathBuf,
+    /// What audits and reports call the repository: its normalised
+    /// `origin` URL, or, without one, its root's absolute path.
+    identity: Arc<str>,
     damage: Vec<Damage>,
     /// Object directories without the damaged packs, for libgit2.
     shadow: Option<Shadow>,
@@ -49,6 +53,8 @@ impl GitDir {
             .map_err(|e| anyhow!("{}: not a git repository ({})", path.display(), e.message()))?;
         let git_dir = repo.path().to_path_buf();
         let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+        let remote = repo.find_remote("origin").ok().and_then(|r| r.url().ok().map(normalised_url));
+        let identity = remote.unwrap_or_else(|| crate::sources::paths::slashed(&root)).into();
         let damage = damaged_packs(&git_dir);
         // libgit2 re-hashes every object it reads to check it; git does not,
         // and for a scan that reads every blob it is a quarter of the time:
@@ -64,7 +70,7 @@ impl GitDir {
                     anyhow!("{}: damaged packs, and no way to read around them: {e}", git_dir.display())
                 })?)
             };
-        Ok(GitDir { path: git_dir, root, damage, shadow })
+        Ok(GitDir { path: git_dir, root, identity, damage, shadow })
     }
 
     /// A libgit2 handle that never reads a damaged pack.
@@ -86,6 +92,10 @@ impl GitDir {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub fn identity(&self) -> Arc<str> {
+        self.identity.clone()
     }
 
     pub fn is_bare(&self) -> bool {
@@ -144,6 +154,28 @@ impl Shadow {
     }
 }
 
+/// A remote URL as a stable name: scheme, lower-case host and path, no
+/// credentials (`https://TOKEN@host/…` must never be shown), no `.git`,
+/// no trailing `/`; `git@host:org/repo` is `ssh://host/org/repo`.
+pub fn normalised_url(url: &str) -> String {
+    let url = url.trim();
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest.to_string()),
+        // scp-like: [user@]host:path
+        None => match url.split_once(':') {
+            Some((host, path)) if !host.contains('/') && !path.starts_with("//") => {
+                ("ssh".to_string(), format!("{host}/{}", path.trim_start_matches('/')))
+            }
+            _ => return url.trim_end_matches('/').trim_end_matches(".git").to_string(),
+        },
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((&rest, ""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host).to_ascii_lowercase();
+    let path = path.trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    format!("{scheme}://{host}/{path}")
+}
+
 #[cfg(unix)]
 fn link(original: &Path, link: &Path) -> std::io::Result<()> {
     std::os::unix::fs::symlink(original, link)
@@ -155,5 +187,23 @@ fn link(original: &Path, link: &Path) -> std::io::Result<()> {
         std::os::windows::fs::symlink_dir(original, link)
     } else {
         std::fs::hard_link(original, link)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls_normalise_to_one_name_without_credentials() {
+        for url in [
+            "https://github.com/Acme/App.git",
+            "https://x-access-token:ghp_secret@GitHub.com/Acme/App",
+            "https://github.com/Acme/App/",
+        ] {
+            assert_eq!(normalised_url(url), "https://github.com/Acme/App", "{url}");
+        }
+        assert_eq!(normalised_url("git@github.com:Acme/App.git"), "ssh://github.com/Acme/App");
+        assert_eq!(normalised_url("ssh://git@GitLab.example:2222/g/p.git"), "ssh://gitlab.example:2222/g/p");
     }
 }

@@ -1,7 +1,8 @@
-//! Producers for git targets: a whole history, a range of commits, and the
-//! staged changes. Blobs are read and scanned in parallel, each worker with
-//! its own repository handle, while one thread walks commits and trees;
-//! provenance is computed afterwards, for matched blobs only.
+//! The git sources: a whole history, a range of commits, and the staged
+//! changes. Blobs are read and scanned in parallel, each worker with its
+//! own repository handle, while one thread walks commits and trees;
+//! provenance is computed afterwards, for matched blobs only, and each
+//! secret is reported once per path with every occurrence.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::mpsc::sync_channel;
@@ -10,19 +11,90 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use git2::Oid;
 
-use super::{Emit, Scanner};
-use crate::findings::{Commit, Finding, History, Occurrence, Suppression};
-use crate::sources::git::{
-    self, BlobReader, Change, CommitGraph, GitDir, Objects, OidMap, OidSet, PackPosition, PackSet,
-};
-use crate::sources::{Item, SkipReason, Tally};
+use super::blobs::BlobReader;
+use super::changes::{self, Change, RangeEnds};
+use super::history::{self, CommitGraph};
+use super::objects::Objects;
+use super::pack::{PackPosition, PackSet};
+use super::{GitDir, OidMap, OidSet, commit_info, provenance};
+use crate::findings::{Blob, Commit, Finding, History, Occurrence, Origin};
+use crate::scan::Scanner;
+use crate::sources::{Item, Sink, SkipReason, Source, Tally, Unit};
 
-#[derive(Debug)]
-pub struct GitOptions {
-    pub git: GitDir,
+/// How blobs are read, whatever the git source.
+#[derive(Debug, Clone)]
+pub struct BlobOptions {
     pub threads: usize,
     pub max_file_size: u64,
     pub scan_binary: bool,
+}
+
+/// Every blob reachable from any ref, each scanned once; each secret
+/// reported per path with the commits that introduced it.
+pub struct WholeHistory {
+    pub git: GitDir,
+    pub options: BlobOptions,
+}
+
+/// What the commits of `A..B` added: only secrets on added lines.
+pub struct CommitRange {
+    git: GitDir,
+    ends: RangeEnds,
+    options: BlobOptions,
+}
+
+/// The index against HEAD: secrets on the lines a commit would add.
+pub struct StagedChanges {
+    git: GitDir,
+    options: BlobOptions,
+}
+
+impl CommitRange {
+    /// Resolves `from..to` now, so that a range that cannot be answered
+    /// fails before anything is scanned. `shown` is how the user wrote it.
+    pub fn new(git: GitDir, from: &str, to: &str, shown: &str, options: BlobOptions) -> anyhow::Result<CommitRange> {
+        let ends = changes::resolve_range(&git.open()?, from, to, shown)?;
+        Ok(CommitRange { git, ends, options })
+    }
+}
+
+impl StagedChanges {
+    pub fn new(git: GitDir, options: BlobOptions) -> anyhow::Result<StagedChanges> {
+        if git.is_bare() {
+            anyhow::bail!("{}: a bare repository has no index to scan (try `sqscan git`)", git.root().display());
+        }
+        Ok(StagedChanges { git, options })
+    }
+}
+
+impl Source for WholeHistory {
+    fn unit(&self) -> Unit {
+        Unit::Blobs
+    }
+
+    fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+        history(scanner, &self.git, &self.options, tally, sink)
+    }
+}
+
+impl Source for CommitRange {
+    fn unit(&self) -> Unit {
+        Unit::Blobs
+    }
+
+    fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+        range(scanner, &self.git, &self.ends, &self.options, tally, sink)
+    }
+}
+
+impl Source for StagedChanges {
+    fn unit(&self) -> Unit {
+        Unit::Files
+    }
+
+    fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+        staged(scanner, &self.git, &self.options, tally, sink)
+    }
 }
 
 /// Channel depth between the walking thread and the scanning workers:
@@ -31,25 +103,24 @@ const QUEUE: usize = 1024;
 /// Blobs a worker takes at a time: neighbours in a pack share delta bases.
 const CHUNK: usize = 512;
 
-/// Every blob reachable from any ref, each scanned once; each secret
-/// reported per path with the commits that introduced it.
-pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    report_damage(&options.git, tally);
-    let packs = PackSet::open(options.git.path());
-    let mut objects = Objects::new(&packs, options.git.open()?, options.max_file_size);
+fn history(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+    report_damage(git, tally);
+    let packs = PackSet::open(git.path());
+    let mut objects = Objects::new(&packs, git.open()?, options.max_file_size);
     let mut blobs = Vec::new();
-    let graph = git::walk_all(&options.git.open()?, &mut objects, tally, &mut |blob| blobs.push(blob))?;
+    let graph = history::walk_all(&git.open()?, &mut objects, tally, &mut |blob| blobs.push(blob))?;
     // In pack order, so that each worker rebuilds deltas from bases it has
     // just built; loose objects last.
-    let mut jobs: Vec<(Option<PackPosition>, git::BlobRef)> =
+    let mut jobs: Vec<(Option<PackPosition>, history::BlobRef)> =
         blobs.into_iter().map(|blob| (packs.locate(blob.oid), blob)).collect();
     jobs.sort_by_key(|(position, _)| (position.is_none(), *position));
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
-    in_parallel(options, &packs, jobs.chunks(CHUNK), |reader, chunk| {
+    in_parallel(git, options, &packs, jobs.chunks(CHUNK), |reader, chunk| {
         for (position, blob) in chunk {
+            let origin = blob_origin(git, &blob.path, blob.oid);
             let found = reader.read(blob.oid, *position, |views| {
                 tally.scanned(views.raw.len() as u64);
-                scanner.findings(&Item::of_views(&blob.path, views))
+                scanner.findings(&Item::of_views(&origin, views))
             });
             match found {
                 Ok(findings) if !findings.is_empty() => {
@@ -63,7 +134,7 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
 
     let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let targets: OidSet = hits.keys().copied().collect();
-    let provenance = git::trace(&mut objects, &graph, &targets);
+    let provenance = provenance::trace(&mut objects, &graph, &targets);
     let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
     for (oid, findings) in &hits {
@@ -82,7 +153,7 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
                 }
             }
             // Reachable only from a tag naming a tree or blob: no commit.
-            None => located.extend(findings.iter().map(|f| Located::new(f, &f.path, *oid, None))),
+            None => located.extend(findings.iter().map(|f| Located::new(f, f.path(), *oid, None))),
         }
     }
     let mut at_head = HashSet::new();
@@ -91,29 +162,34 @@ pub fn history(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emi
             at_head.insert((path.clone(), finding.fingerprint.clone()));
         }
     }
-    emit_grouped(located, Some(&at_head), emit);
+    emit_grouped(located, Some(&at_head), sink);
     Ok(())
 }
 
-/// What the commits of `A..B` added: only secrets on added lines.
-pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    report_damage(&options.git, tally);
-    let repo = options.git.open()?;
-    let range = git::resolve_range(&repo, spec)?;
+fn range(
+    scanner: &Scanner,
+    git: &GitDir,
+    ends: &RangeEnds,
+    options: &BlobOptions,
+    tally: &Tally,
+    sink: Sink,
+) -> anyhow::Result<()> {
+    report_damage(git, tally);
+    let repo = git.open()?;
     // A range reads few blobs, in no particular order: libgit2 alone.
     let packs = PackSet::empty();
     let found: Mutex<Vec<(Change, Vec<Finding>)>> = Mutex::default();
     let (send, jobs) = sync_channel(QUEUE);
     let graph = std::thread::scope(|scope| {
         let walker = scope.spawn(move || -> anyhow::Result<CommitGraph> {
-            let repo = options.git.open()?;
-            git::range_changes(&repo, &range, &mut |change| {
+            let repo = git.open()?;
+            changes::range_changes(&repo, ends, &mut |change| {
                 tally.queued();
                 let _ = send.send(change);
             })
         });
-        in_parallel(options, &packs, jobs.into_iter(), |reader, change: Change| {
-            if let Some(findings) = scan_change(scanner, reader, &change, tally) {
+        in_parallel(git, options, &packs, jobs.into_iter(), |reader, change: Change| {
+            if let Some(findings) = scan_change(scanner, git, reader, &change, tally) {
                 lock(&found).push((change, findings));
             }
         })?;
@@ -126,32 +202,38 @@ pub fn range(scanner: &Scanner, options: &GitOptions, spec: &str, tally: &Tally,
         let commit = change.commit.map(|index| (index, commits.get(index)));
         located.extend(findings.iter().map(|f| Located::new(f, &change.path, change.new, commit.clone())));
     }
-    emit_grouped(located, None, emit);
+    emit_grouped(located, None, sink);
     Ok(())
 }
 
-/// The index against HEAD: secrets on the lines a commit would add.
-pub fn staged(scanner: &Scanner, options: &GitOptions, tally: &Tally, emit: Emit) -> anyhow::Result<()> {
-    report_damage(&options.git, tally);
-    let repo = options.git.open()?;
-    let changes = git::staged_changes(&repo).context("reading the index")?;
+fn staged(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+    report_damage(git, tally);
+    let repo = git.open()?;
+    let changes = changes::staged_changes(&repo).context("reading the index")?;
     for _ in &changes {
         tally.queued();
     }
     // A commit's worth of blobs: libgit2 alone, no pack indexing.
     let packs = PackSet::empty();
-    in_parallel(options, &packs, changes.into_iter(), |reader, change: Change| {
-        for finding in scan_change(scanner, reader, &change, tally).into_iter().flatten() {
-            emit(finding);
+    in_parallel(git, options, &packs, changes.into_iter(), |reader, change: Change| {
+        for finding in scan_change(scanner, git, reader, &change, tally).into_iter().flatten() {
+            sink(finding);
         }
     })
 }
 
 /// Scans a change's new blob; keeps findings on the lines it adds.
-fn scan_change(scanner: &Scanner, reader: &mut BlobReader, change: &Change, tally: &Tally) -> Option<Vec<Finding>> {
+fn scan_change(
+    scanner: &Scanner,
+    git: &GitDir,
+    reader: &mut BlobReader,
+    change: &Change,
+    tally: &Tally,
+) -> Option<Vec<Finding>> {
+    let origin = blob_origin(git, &change.path, change.new);
     let found = reader.read(change.new, None, |views| {
         tally.scanned(views.raw.len() as u64);
-        scanner.findings(&Item::of_views(&change.path, views))
+        scanner.findings(&Item::of_views(&origin, views))
     });
     let findings = match found {
         Ok(findings) if findings.is_empty() => return None,
@@ -162,7 +244,7 @@ fn scan_change(scanner: &Scanner, reader: &mut BlobReader, change: &Change, tall
         }
     };
     // Line diffs only for the few changes that hold a secret.
-    match git::added_lines(reader.repo(), &change.old, change.new) {
+    match changes::added_lines(reader.repo(), &change.old, change.new) {
         Ok(None) => Some(findings),
         Ok(Some(added)) => {
             let kept: Vec<Finding> = findings.into_iter().filter(|f| added.contains(&f.position.line)).collect();
@@ -184,13 +266,14 @@ fn scan_change(scanner: &Scanner, reader: &mut BlobReader, change: &Change, tall
 /// workers, each with its own blob reader (one repository handle and pack
 /// base cache per worker thread).
 fn in_parallel<J: Send>(
-    options: &GitOptions,
+    git: &GitDir,
+    options: &BlobOptions,
     packs: &PackSet,
     jobs: impl Iterator<Item = J> + Send,
     work: impl Fn(&mut BlobReader, J) + Sync,
 ) -> anyhow::Result<()> {
     let readers = (0..options.threads.max(1))
-        .map(|_| Ok(BlobReader::new(packs, options.git.open()?, options.max_file_size, options.scan_binary)))
+        .map(|_| Ok(BlobReader::new(packs, git.open()?, options.max_file_size, options.scan_binary)))
         .collect::<Result<Vec<_>, git2::Error>>()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(readers.len()).build()?;
     let jobs = Mutex::new(jobs);
@@ -206,6 +289,11 @@ fn in_parallel<J: Send>(
         }
     });
     Ok(())
+}
+
+/// Where a blob's findings come from, until provenance says more.
+fn blob_origin(git: &GitDir, path: &str, oid: Oid) -> Origin {
+    Origin::Blob(Blob { repository: git.identity(), path: path.to_string(), id: oid.to_string(), history: None })
 }
 
 fn blob_label(path: &str, oid: Oid) -> String {
@@ -238,7 +326,7 @@ impl<'a, 'p> CommitCache<'a, 'p> {
 
     fn get(&mut self, index: usize) -> Arc<Commit> {
         let (objects, graph) = (&mut *self.objects, self.graph);
-        self.loaded.entry(index).or_insert_with(|| Arc::new(git::commit_info(objects, graph.commits[index].id))).clone()
+        self.loaded.entry(index).or_insert_with(|| Arc::new(commit_info(objects, graph.commits[index].id))).clone()
     }
 }
 
@@ -254,7 +342,9 @@ struct Located {
 impl Located {
     fn new(finding: &Finding, path: &str, blob: Oid, commit: Option<(usize, Arc<Commit>)>) -> Located {
         let mut finding = finding.clone();
-        finding.path = path.to_string();
+        if let Origin::Blob(origin) = &mut finding.origin {
+            origin.path = path.to_string();
+        }
         Located {
             age: commit.as_ref().map(|(index, _)| *index),
             occurrence: Occurrence {
@@ -270,31 +360,29 @@ impl Located {
 }
 
 /// One finding per secret and path: the oldest occurrence, carrying the
-/// whole list. Occurrences whose line allows the secret drop out; a group
-/// with nothing else is emitted once, suppressed, to be counted.
-fn emit_grouped(located: Vec<Located>, at_head: Option<&HashSet<(String, String)>>, emit: Emit) {
+/// whole list. Occurrences whose line carries an allow comment drop out
+/// of the list; when every one does, the finding says so, and is judged
+/// (and counted) with every other filter downstream.
+fn emit_grouped(located: Vec<Located>, at_head: Option<&HashSet<(String, String)>>, sink: Sink) {
     let mut groups: BTreeMap<(String, String), Vec<Located>> = BTreeMap::new();
     for l in located {
-        groups.entry((l.finding.fingerprint.clone(), l.finding.path.clone())).or_default().push(l);
+        groups.entry((l.finding.fingerprint.clone(), l.finding.path().to_string())).or_default().push(l);
     }
     for ((fingerprint, path), mut group) in groups {
         // Oldest first; occurrences without a commit last.
         group.sort_by_key(|l| (l.age.is_none(), std::cmp::Reverse(l.age)));
-        let allowed = |l: &Located| l.finding.suppressed == Some(Suppression::InlineComment);
-        if group.iter().all(allowed) {
-            if !emit(group.swap_remove(0).finding) {
-                return;
-            }
-            continue;
+        if !group.iter().all(|l| l.finding.allowed_inline) {
+            group.retain(|l| !l.finding.allowed_inline);
         }
-        group.retain(|l| !allowed(l));
         let occurrences: Vec<Occurrence> = group.iter().map(|l| l.occurrence.clone()).collect();
         let mut finding = group.swap_remove(0).finding;
-        finding.history = Some(History {
-            occurrences,
-            at_head: at_head.map(|set| set.contains(&(path.clone(), fingerprint.clone()))),
-        });
-        if !emit(finding) {
+        if let Origin::Blob(blob) = &mut finding.origin {
+            blob.history = Some(History {
+                occurrences,
+                at_head: at_head.map(|set| set.contains(&(path.clone(), fingerprint.clone()))),
+            });
+        }
+        if !sink(finding) {
             return;
         }
     }
