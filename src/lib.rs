@@ -2,12 +2,14 @@
 //! git histories.
 //!
 //! The data flows one way:
-//! `sources` (files, stdin) → `engine` (bytes in, matches out) →
-//! `findings` (located, fingerprinted, redacted) → `filters` (allow
-//! comments, allow lists, baselines) → `report` (human, json, jsonl, sarif).
-//! `rules` is the data the engine runs; `config` is `.sqscan.toml`; `cli`
-//! turns arguments into settings; `scan` wires one run together; `verify`,
-//! beside the flow, asks SonarQube whether found tokens are live.
+//! `sources` (a working tree, stdin, a git history, range or index, each a
+//! `Source`) → `engine` (bytes in, matches out, through `scan::Scanner`) →
+//! `findings` (located, fingerprinted, redacted, with an `Origin`) →
+//! `filters` (allow comments, allow lists, baselines: one classification)
+//! → `report` (human, json, jsonl, sarif, baseline). `rules` is the data
+//! the engine runs; `config` is `.sqscan.toml`; `cli` turns arguments into
+//! a plan (settings and a source); `scan` runs one; `verify`, beside the
+//! flow, asks SonarQube whether found tokens are live.
 
 pub mod cli;
 pub mod config;
