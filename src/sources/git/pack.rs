@@ -240,11 +240,17 @@ fn lenient_offsets(layout: &IndexLayout, data: &[u8], trailer: u64) -> Vec<u64> 
 fn stated_offset(layout: &IndexLayout, data: &[u8], i: usize) -> Option<u64> {
     let at = layout.offsets_at + i * 4;
     let small = u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?);
+    full_offset(small, data.get(layout.large_at..)?)
+}
+
+/// A small-table entry as an offset: itself, or (high bit set) an index
+/// into the large-offset table.
+fn full_offset(small: u32, large: &[u8]) -> Option<u64> {
     if small & 0x8000_0000 == 0 {
         return Some(u64::from(small));
     }
-    let at = layout.large_at + (small & 0x7fff_ffff) as usize * 8;
-    Some(u64::from_be_bytes(data.get(at..at + 8)?.try_into().ok()?))
+    let at = (small & 0x7fff_ffff) as usize * 8;
+    Some(u64::from_be_bytes(large.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// A copy of a damaged pack's index that libgit2 can use safely: every
@@ -322,13 +328,31 @@ pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
             let layout = IndexLayout::read(&idx, &index, length).map_err(|e| e.to_string())?;
             let file = File::open(&path).map_err(|e| e.to_string())?;
             let trailer = regular_file_length(&file, &path).map_err(|e| e.to_string())?.saturating_sub(ID as u64);
-            // Only the offset tables and the checksums: not the ids.
-            let mut tables = vec![0u8; length as usize - layout.offsets_at];
-            read_at(&index, &mut tables, layout.offsets_at as u64).map_err(|e| e.to_string())?;
-            let shifted =
-                IndexLayout { count: layout.count, offsets_at: 0, large_at: layout.large_at - layout.offsets_at };
-            checked_offsets(&shifted, &tables, trailer)?;
-            pack_damage(&file, &tables[tables.len() - 2 * ID..tables.len() - ID])
+            // Only the offset tables and the checksums, not the ids; the
+            // small offsets a block at a time, allocating nothing per object.
+            let mut tail = vec![0u8; length as usize - layout.large_at];
+            read_at(&index, &mut tail, layout.large_at as u64).map_err(|e| e.to_string())?;
+            let large = &tail[..tail.len() - 2 * ID];
+            let mut block = vec![0u8; 64 << 10];
+            let mut at = layout.offsets_at;
+            while at < layout.large_at {
+                let n = block.len().min(layout.large_at - at);
+                read_at(&index, &mut block[..n], at as u64).map_err(|e| e.to_string())?;
+                for entry in block[..n].chunks_exact(4) {
+                    let small = u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]);
+                    match full_offset(small, large) {
+                        Some(offset) if (PACK_HEADER..trailer).contains(&offset) => {}
+                        Some(offset) => {
+                            return Err(format!(
+                                "index offset {offset} lies outside its pack (which ends at {trailer})"
+                            ));
+                        }
+                        None => return Err("large offset table too short".to_string()),
+                    }
+                }
+                at += n;
+            }
+            pack_damage(&file, &tail[tail.len() - 2 * ID..tail.len() - ID])
         };
         if let Err(why) = check() {
             damaged.push(Damage { pack: path, why });
