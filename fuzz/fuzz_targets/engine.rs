@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use sqscan::config::Allow;
 use sqscan::filters::Suppressor;
+use sqscan::findings::Origin;
 use sqscan::rules::RuleSet;
 use sqscan::scan::Scanner;
 use sqscan::sources::Item;
@@ -29,7 +30,8 @@ fn scanner() -> &'static Scanner<'static> {
 fuzz_target!(|data: &[u8]| {
     let scanner = scanner();
     let Some(views) = Views::of(data, true) else { return };
-    let item = Item::of_views("fuzz", &views);
+    let origin = Origin::File { path: "fuzz".to_string() };
+    let item = Item::of_views(&origin, &views);
     for finding in scanner.findings(&item) {
         assert!(finding.position.line >= 1 && finding.position.column >= 1);
         assert!(!finding.secret.expose().is_empty());
