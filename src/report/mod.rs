@@ -3,6 +3,8 @@
 //! the summary line and warnings go to stderr, written by the caller.
 
 mod baseline;
+mod csv;
+mod html;
 mod human;
 mod json;
 pub mod progress;
@@ -27,6 +29,10 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    /// One row per location, for spreadsheets
+    Csv,
+    /// One self-contained page for people (secrets always redacted)
+    Html,
     /// The findings as a baseline file (`sqscan baseline`).
     Baseline,
 }
@@ -72,6 +78,8 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
         Format::Json => Box::new(json::Json::document(out, context)),
         Format::Jsonl => Box::new(json::Json::lines(out, context)),
         Format::Sarif => Box::new(sarif::Sarif::new(out, context)),
+        Format::Csv => Box::new(csv::Csv::new(out, context)),
+        Format::Html => Box::new(html::Html::new(out, context)),
         Format::Baseline => Box::new(baseline::BaselineWriter::new(out)),
     }
 }
