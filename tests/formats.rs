@@ -1,0 +1,118 @@
+//! The formats people open: CSV in a spreadsheet, HTML in a browser. The
+//! HTML report of a real test history is loaded by headless Chromium
+//! (Debian's `chromium`, which `.ci/run` installs), and the rendered DOM is
+//! read back: counts, rows, and a filter that hides what it should.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+
+use util::{GitRepo, HEX, SOT, SQP, SQU, run};
+
+/// Three secrets over four commits, one of them twice, one removed again,
+/// in files whose names are markup and a formula.
+fn history() -> GitRepo {
+    let repo = GitRepo::new();
+    repo.commit("one", &[("<img src=x onerror=alert(1)>.env", Some(&format!("SONAR_TOKEN={SOT}\n")))]);
+    repo.commit("two", &[("=HYPERLINK(1).env", Some(&format!("T={SQP}\n")))]);
+    repo.commit("three", &[("ci/build.sh", Some(&format!("export SONAR_TOKEN={HEX}\nT={SQP}\n")))]);
+    repo.commit("four", &[("=HYPERLINK(1).env", None)]);
+    repo
+}
+
+#[test]
+fn csv_has_a_row_per_location_redacted_and_without_formulas() {
+    let repo = history();
+    let (code, stdout, stderr) = run(repo.sqscan(&["git", "--format", "csv"]));
+    assert_eq!(code, 1, "{stderr}");
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header[..7], ["rule", "rule_name", "sonar_key", "severity", "fingerprint", "secret", "path"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut paths: Vec<&str> = rows.iter().map(|r| &r[column("path")]).collect();
+    paths.sort();
+    assert_eq!(paths, ["'=HYPERLINK(1).env", "<img src=x onerror=alert(1)>.env", "ci/build.sh", "ci/build.sh"]);
+    for row in &rows {
+        assert_eq!(row[column("commit")].len(), 40, "{row:?}");
+        assert_eq!(&row[column("author")], "Ann Dev");
+    }
+    assert!(!stdout.contains(SOT) && !stdout.contains(SQP) && !stdout.contains(HEX), "{stdout}");
+    let (_, full, _) = run(repo.sqscan(&["git", "--format", "csv", "--no-redact"]));
+    assert!(full.contains(SOT) && full.contains(SQP), "--no-redact shows secrets in CSV");
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The DOM after the page's script ran, for `url`.
+fn rendered(browser: &Path, url: &str, screenshot: Option<&Path>) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(browser);
+    command.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,1000"]);
+    command.arg(format!("--user-data-dir={}", profile.path().display()));
+    match screenshot {
+        Some(file) => command.arg(format!("--screenshot={}", file.display())),
+        None => command.arg("--dump-dom"),
+    };
+    let output = command.arg(url).output().expect("chromium runs");
+    assert!(output.status.success(), "chromium: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The opening tags of incident rows, as rendered.
+fn incident_rows(dom: &str) -> Vec<&str> {
+    dom.match_indices("<div class=\"row incident\"")
+        .map(|(at, _)| &dom[at..at + dom[at..].find('>').unwrap()])
+        .collect()
+}
+
+#[test]
+fn html_renders_counts_rows_and_filters_in_a_real_browser() {
+    let repo = history();
+    let report = repo.path().join("report.html");
+    let (code, _, stderr) =
+        run(repo.sqscan(&["git", "--format", "html", "--no-redact", "-o", report.to_str().unwrap()]));
+    assert_eq!(code, 1, "{stderr}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    // Never a secret, never a request, never markup from content.
+    for secret in [SOT, SQP, HEX, SQU] {
+        assert!(!html.contains(secret), "the page holds a secret in full");
+    }
+    for outside in ["src=\"http", "href=\"http", "<link", "@import", "url("] {
+        assert!(!html.contains(outside), "the page would ask a host: {outside}");
+    }
+    assert!(!html.contains("<img") && html.contains("&lt;img src=x onerror=alert(1)&gt;.env"), "{html}");
+
+    let Some(browser) = chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the browser test: install chromium");
+        eprintln!("skipped: no chromium on PATH (apt-get install chromium); the page itself was checked above");
+        return;
+    };
+    let url = format!("file://{}", report.display());
+    let dom = rendered(&browser, &url, None);
+    assert!(dom.contains("data-count=\"incidents\">3<"), "three distinct secrets");
+    let rows = incident_rows(&dom);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| !r.contains("hidden")), "no filter: every row shows");
+    assert!(dom.contains("3 of 3 incidents shown"));
+    // The SQP token was added twice and is gone from HEAD's first file
+    // only: still at HEAD in ci/build.sh. The timeline has January 2024.
+    assert!(dom.contains("data-month=\"2024-01\" data-count=\"3\""), "the timeline counts first introductions");
+
+    // A filter from the address: only the project token stays visible.
+    let dom = rendered(&browser, &format!("{url}#kind=sonarqube-server-project-token"), None);
+    let rows = incident_rows(&dom);
+    let visible: Vec<&&str> = rows.iter().filter(|r| !r.contains("hidden")).collect();
+    assert_eq!(visible.len(), 1, "{rows:?}");
+    assert!(visible[0].contains("data-kind=\"sonarqube-server-project-token\""));
+    assert!(dom.contains("1 of 3 incidents shown"));
+
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/html-report.png");
+    rendered(&browser, &url, Some(&shot));
+    assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "a screenshot under target/");
+}
