@@ -105,7 +105,7 @@ pub fn run(
     };
     let (stop_flag, tally_ref) = (&stop, &tally);
     let unit = summary.unit;
-    let status = || progress::status(tally.scanned_count(), tally.queued_count(), unit, tally.bytes_count());
+    let status = || progress::status(tally.progress_count(), tally.queued_count(), unit, tally.bytes_count());
     let produced = progress::while_running(policy.progress, status, || {
         std::thread::scope(|scope| {
             let reading = std::thread::Builder::new().stack_size(SOURCE_STACK).spawn_scoped(scope, move || {

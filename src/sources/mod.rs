@@ -220,6 +220,9 @@ impl fmt::Display for SkipReason {
 pub struct Tally {
     queued: AtomicU64,
     scanned: AtomicU64,
+    /// Items scanned ahead of knowing whether they count (packed blobs
+    /// before the walk says which are reachable): for progress only.
+    ahead: AtomicU64,
     bytes: AtomicU64,
     skipped: Mutex<Vec<Skipped>>,
 }
@@ -259,6 +262,16 @@ impl Tally {
 
     pub fn scanned_count(&self) -> u64 {
         self.scanned.load(Ordering::Relaxed)
+    }
+
+    /// An item scanned before it is known to count (see [`Tally::scanned`]).
+    pub fn scanned_ahead(&self) {
+        self.ahead.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How far a run has come, for progress: items scanned, counted or not yet.
+    pub fn progress_count(&self) -> u64 {
+        self.scanned_count().max(self.ahead.load(Ordering::Relaxed))
     }
 
     pub fn bytes_count(&self) -> u64 {

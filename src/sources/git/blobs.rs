@@ -58,6 +58,11 @@ impl<'a> BlobReader<'a> {
         Ok(scan(&views))
     }
 
+    /// The type of a packed object, from its headers alone.
+    pub fn kind(&mut self, position: PackPosition) -> Option<ObjectType> {
+        self.objects.kind(position)
+    }
+
     pub fn repo(&self) -> &Repository {
         self.objects.repo()
     }

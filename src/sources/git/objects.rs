@@ -72,6 +72,11 @@ impl<'a> Objects<'a> {
         Ok((object.kind(), Arc::from(object.data())))
     }
 
+    /// The type of the packed object at `position`, without rebuilding it.
+    pub fn kind(&mut self, position: PackPosition) -> Option<ObjectType> {
+        self.reader.kind(position).ok()
+    }
+
     /// The size of the object `oid` without rebuilding it, where cheap.
     pub fn size(&mut self, oid: Oid, position: Option<PackPosition>) -> Option<u64> {
         match position.or_else(|| self.packs.locate(oid)) {

@@ -7,7 +7,7 @@
 //! Anything this does not handle (loose objects, unusual index versions)
 //! is left to libgit2 by the caller.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -69,6 +69,25 @@ impl PackSet {
 
     pub fn is_empty(&self) -> bool {
         self.packs.is_empty()
+    }
+
+    /// Every packed object once (the first pack holding it), in pack order.
+    pub fn in_pack_order(&self) -> Vec<(PackPosition, Oid)> {
+        let mut seen = HashSet::new();
+        let mut all = Vec::new();
+        for (pack, p) in self.packs.iter().enumerate() {
+            let mut here: Vec<(PackPosition, Oid)> = p
+                .ids
+                .chunks_exact(ID)
+                .zip(&p.offsets)
+                .filter(|(_, offset)| (PACK_HEADER..p.trailer).contains(*offset))
+                .filter_map(|(id, &offset)| Some((PackPosition { pack, offset }, Oid::from_bytes(id).ok()?)))
+                .filter(|(_, oid)| seen.insert(*oid))
+                .collect();
+            here.sort_unstable_by_key(|(position, _)| *position);
+            all.extend(here);
+        }
+        all
     }
 }
 
@@ -398,6 +417,8 @@ pub struct PackedObject {
 pub struct PackReader<'a> {
     set: &'a PackSet,
     cache: BaseCache,
+    /// Object types of entries already looked at (a delta's is its base's).
+    kinds: HashMap<PackPosition, ObjectType>,
     compressed: Vec<u8>,
     /// The largest object (or delta) this reader rebuilds: headers are
     /// untrusted, so no allocation is sized by one beyond this.
@@ -411,7 +432,7 @@ impl<'a> PackReader<'a> {
     /// `cache_budget`: bytes of rebuilt objects kept for later deltas;
     /// `limit`: the largest object or delta it will rebuild.
     pub fn new(set: &'a PackSet, cache_budget: usize, limit: u64) -> PackReader<'a> {
-        PackReader { set, cache: BaseCache::new(cache_budget), compressed: Vec::new(), limit }
+        PackReader { set, cache: BaseCache::new(cache_budget), kinds: HashMap::new(), compressed: Vec::new(), limit }
     }
 
     /// The size of the object at `position` once rebuilt, read from its
@@ -426,6 +447,38 @@ impl<'a> PackReader<'a> {
         let mut at = 0;
         varint(&head, &mut at)?;
         varint(&head, &mut at)
+    }
+
+    /// The type of the object at `position`, from entry headers alone: a
+    /// delta's is its base's, followed down the chain (and remembered).
+    pub fn kind(&mut self, position: PackPosition) -> Result<ObjectType, PackError> {
+        let mut chain = Vec::new();
+        let mut at = position;
+        let kind = loop {
+            if let Some(kind) = self.kinds.get(&at) {
+                break *kind;
+            }
+            let entry = self.entry(at)?;
+            match entry.base {
+                None => break entry.kind,
+                Some(Base::Offset(base)) => {
+                    chain.push(at);
+                    at = PackPosition { pack: at.pack, offset: base };
+                }
+                Some(Base::Id(id)) => {
+                    chain.push(at);
+                    at = self.set.locate(id).ok_or_else(|| PackError(format!("delta base {id} is not in a pack")))?;
+                }
+            }
+            if chain.len() > 10_000 {
+                return Err(PackError("delta chain too long".to_string()));
+            }
+        };
+        for delta in chain {
+            self.kinds.insert(delta, kind);
+        }
+        self.kinds.insert(at, kind);
+        Ok(kind)
     }
 
     /// The largest object or delta this reader rebuilds.

@@ -15,7 +15,7 @@ use super::blobs::BlobReader;
 use super::changes::{self, Change, RangeEnds};
 use super::history::{self, CommitGraph};
 use super::objects::Objects;
-use super::pack::{PackPosition, PackSet};
+use super::pack::PackSet;
 use super::{GitDir, OidMap, OidSet, commit_info, provenance};
 use crate::findings::{Blob, Commit, Finding, History, Occurrence, Origin};
 use crate::scan::Scanner;
@@ -106,19 +106,63 @@ const CHUNK: usize = 512;
 fn history(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
     report_damage(git, tally);
     let packs = PackSet::open(git.path());
-    let mut objects = Objects::new(&packs, git.open()?, options.max_file_size);
-    let mut blobs = Vec::new();
-    let graph = history::walk_all(&git.open()?, &mut objects, tally, &mut |blob| blobs.push(blob))?;
-    // In pack order, so that each worker rebuilds deltas from bases it has
-    // just built; loose objects last.
-    let mut jobs: Vec<(Option<PackPosition>, history::BlobRef)> =
-        blobs.into_iter().map(|blob| (packs.locate(blob.oid), blob)).collect();
-    jobs.sort_by_key(|(position, _)| (position.is_none(), *position));
+    // Every packed blob is scanned in pack order, from the start, while one
+    // thread walks commits and trees to learn which blobs are reachable and
+    // where: both cores busy at once, and each worker rebuilding deltas from
+    // bases it has just built. What the walk finds that no pack holds
+    // (loose objects, entries the pack reader could not read) is scanned
+    // after it; what no ref reaches is left out.
+    let packed = packs.in_pack_order();
+    let outcomes: Mutex<OidMap<BlobOutcome>> = Mutex::default();
+    let (walked, mut objects) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| -> anyhow::Result<_> {
+            let mut objects = Objects::new(&packs, git.open()?, options.max_file_size);
+            let mut blobs = Vec::new();
+            let graph = history::walk_all(&git.open()?, &mut objects, tally, &mut |blob| blobs.push(blob))?;
+            Ok(((graph, blobs), objects))
+        });
+        in_parallel(git, options, &packs, packed.chunks(CHUNK), |reader, chunk| {
+            for &(position, oid) in chunk {
+                if reader.kind(position) != Some(git2::ObjectType::Blob) {
+                    continue;
+                }
+                // Shown paths are known once the walk is done.
+                let origin = blob_origin(git, "", oid);
+                let outcome = match reader.read(oid, Some(position), |views| {
+                    (views.raw.len() as u64, scanner.findings(&Item::of_views(&origin, views)))
+                }) {
+                    Ok((bytes, findings)) => BlobOutcome::Scanned { bytes, findings },
+                    Err(reason) => BlobOutcome::Skipped(reason),
+                };
+                tally.scanned_ahead();
+                lock(&outcomes).insert(oid, outcome);
+            }
+        })?;
+        walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the history walk panicked")))
+    })?;
+    let (graph, blobs) = walked;
+    let mut outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
-    in_parallel(git, options, &packs, jobs.chunks(CHUNK), |reader, chunk| {
-        for (position, blob) in chunk {
+    let mut rest = Vec::new();
+    for blob in blobs {
+        match outcomes.remove(&blob.oid) {
+            Some(BlobOutcome::Scanned { bytes, mut findings }) => {
+                tally.scanned(bytes);
+                if !findings.is_empty() {
+                    for finding in &mut findings {
+                        finding.origin = blob_origin(git, &blob.path, blob.oid);
+                    }
+                    lock(&hits).insert(blob.oid, findings);
+                }
+            }
+            Some(BlobOutcome::Skipped(reason)) => tally.skip(blob_label(&blob.path, blob.oid), reason),
+            None => rest.push(blob),
+        }
+    }
+    in_parallel(git, options, &packs, rest.chunks(CHUNK), |reader, chunk| {
+        for blob in chunk {
             let origin = blob_origin(git, &blob.path, blob.oid);
-            let found = reader.read(blob.oid, *position, |views| {
+            let found = reader.read(blob.oid, None, |views| {
                 tally.scanned(views.raw.len() as u64);
                 scanner.findings(&Item::of_views(&origin, views))
             });
@@ -302,6 +346,13 @@ fn blob_label(path: &str, oid: Oid) -> String {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What scanning one packed blob gave, kept until the walk says whether
+/// any ref reaches it.
+enum BlobOutcome {
+    Scanned { bytes: u64, findings: Vec<Finding> },
+    Skipped(SkipReason),
 }
 
 /// Damaged packs, each said once: libgit2 never reads them, sqscan's own
