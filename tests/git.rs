@@ -434,3 +434,35 @@ fn a_baseline_from_history_suppresses_it() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("1 suppressed (baseline 1)"), "{stderr}");
 }
+
+/// Issue 13.2: blobs no ref reaches (a commit reset away, a dropped stash)
+/// are counted when not scanned, and with --unreachable reported as such,
+/// whether loose or packed.
+#[test]
+fn unreachable_blobs_are_counted_and_scanned_on_request() {
+    for packed in [false, true] {
+        let repo = GitRepo::new();
+        repo.commit("one", &[("a.txt", Some("hi\n"))]);
+        repo.commit("oops", &[("secret.env", Some(&format!("T={SQP}\n")))]);
+        repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+        repo.sandbox.write("stashed.env", format!("SONAR_TOKEN={SOT}\n"));
+        repo.git(&["stash", "-u", "-q"]);
+        repo.git(&["stash", "drop", "-q"]);
+        repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+        if packed {
+            repo.git(&["gc", "-q", "--prune=never"]);
+        }
+        let (code, document, stderr) = git_json(&repo, &[]);
+        assert_eq!((code, findings(&document).len()), (0, 0), "{stderr}");
+        assert_eq!(document["stats"]["skipped"]["unreachable"], 2, "packed {packed}: {document}");
+        let (code, document, stderr) = git_json(&repo, &["--unreachable"]);
+        assert_eq!(code, 1, "{stderr}");
+        let mut found: Vec<(String, bool)> = findings(&document)
+            .iter()
+            .map(|f| (f["secret"].as_str().unwrap().to_string(), f["unreachable_blob"].is_string()))
+            .collect();
+        found.sort();
+        assert_eq!(found, [(SOT.to_string(), true), (SQP.to_string(), true)], "packed {packed}");
+        assert!(findings(&document).iter().all(|f| f["path"].as_str().unwrap().starts_with("(unreachable blob ")));
+    }
+}

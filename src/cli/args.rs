@@ -59,6 +59,10 @@ pub struct GitArgs {
     /// Shorthand for --range SHA..HEAD
     #[arg(long, value_name = "SHA")]
     pub since_commit: Option<String>,
+    /// Also scan blobs no ref reaches (force-pushed, rebased away, dropped
+    /// stashes); they are counted as skipped otherwise
+    #[arg(long, conflicts_with_all = ["range", "since_commit"])]
+    pub unreachable: bool,
     /// Scan binary blobs too (skipped and counted by default)
     #[arg(long)]
     pub binary: bool,

@@ -14,7 +14,7 @@ use super::args::{GitArgs, ScanArgs, StagedArgs};
 use super::settings::Settings;
 use crate::report::Format;
 use crate::sources::fs::{WalkOptions, WorkingTree};
-use crate::sources::git::{self, BlobOptions, CommitRange, GitDir, StagedChanges, WholeHistory};
+use crate::sources::git::{self, BlobOptions, CommitRange, GitDir, StagedChanges, Unreachable, WholeHistory};
 use crate::sources::paths::{ScanRoot, Target, canonical_output};
 use crate::sources::stdin::Stdin;
 use crate::sources::{Combined, Source};
@@ -77,7 +77,10 @@ impl Plan {
                 Box::new(CommitRange::new(git, from, to, spec, options)?)
             }
             (None, Some(since)) => Box::new(CommitRange::new(git, since, "HEAD", &format!("{since}..HEAD"), options)?),
-            (None, None) => Box::new(WholeHistory { git, options }),
+            (None, None) => {
+                let unreachable = if args.unreachable { Unreachable::Scan } else { Unreachable::Count };
+                Box::new(WholeHistory { git, options, unreachable })
+            }
         };
         Ok(Plan { settings, source, root: Some(root) })
     }

@@ -26,8 +26,12 @@ pub struct Blob {
     /// The blob's object id.
     pub id: String,
     /// Where and when the secret entered: for history and range scans,
-    /// once traced; `None` for a staged blob.
+    /// once traced; `None` for a staged blob and an unreachable one.
     pub history: Option<History>,
+    /// No ref reaches the blob (force-pushed away, rebased, a dropped
+    /// stash): it has no commit and no path, but any copy of the object
+    /// store still serves it.
+    pub unreachable: bool,
 }
 
 /// What standard input is shown as.

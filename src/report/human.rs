@@ -62,6 +62,12 @@ impl<'a> Human<'a> {
             ));
         }
         writeln!(self.out, "{detail}")?;
+        if let Some(blob) = place.unreachable {
+            writeln!(
+                self.out,
+                "    unreachable blob {blob}: no ref reaches it (force-pushed, rebased or a dropped stash)"
+            )?;
+        }
         if let Some(history) = place.history {
             if let Some(commit) = commit {
                 writeln!(

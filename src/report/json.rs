@@ -37,6 +37,9 @@ struct FindingRecord<'a> {
     snippet: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     history: Option<HistoryRecord<'a>>,
+    /// The blob's id, for a blob no ref reaches (`--unreachable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unreachable_blob: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<VerificationRecord<'a>>,
 }
@@ -150,6 +153,7 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
         column: finding.position.column,
         end_column: finding.position.end_column,
         snippet: finding.shown_line(context.redact),
+        unreachable_blob: place.unreachable,
         history: place.history.map(|h| HistoryRecord {
             commit: commit_record(place.first_commit()),
             blob: &h.first().blob,

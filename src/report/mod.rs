@@ -108,13 +108,19 @@ pub(crate) struct Place<'a> {
     pub path: &'a str,
     /// For a blob of a git history: where the secret entered.
     pub history: Option<&'a History>,
+    /// For a blob no ref reaches: its id.
+    pub unreachable: Option<&'a str>,
 }
 
 impl<'a> Place<'a> {
     pub fn of(finding: &'a Finding) -> Place<'a> {
         match &finding.origin {
-            Origin::Blob(blob) => Place { path: &blob.path, history: blob.history.as_ref() },
-            origin => Place { path: origin.path(), history: None },
+            Origin::Blob(blob) => Place {
+                path: &blob.path,
+                history: blob.history.as_ref(),
+                unreachable: blob.unreachable.then_some(blob.id.as_str()),
+            },
+            origin => Place { path: origin.path(), history: None, unreachable: None },
         }
     }
 

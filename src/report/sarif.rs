@@ -84,6 +84,9 @@ impl<'a> Sarif<'a> {
             ("secret".to_string(), json!(finding.secret.redacted())),
             ("security-severity".to_string(), json!(rule.severity.security_severity())),
         ]);
+        if let Some(blob) = place.unreachable {
+            properties.insert("unreachableBlob".to_string(), json!(blob));
+        }
         if let Some(history) = place.history {
             let first = history.first();
             if let Some(commit) = place.first_commit() {

@@ -158,6 +158,8 @@ pub enum SkipReason {
     TooDeep,
     /// A damaged pack: what is intact in it is read, the rest is counted.
     Damaged(String),
+    /// A blob no ref reaches (scanned only with `--unreachable`).
+    Unreachable,
 }
 
 impl SkipReason {
@@ -175,6 +177,7 @@ impl SkipReason {
             SkipReason::Submodule => "submodule",
             SkipReason::TooDeep => "too-deep",
             SkipReason::Damaged(_) => "damaged",
+            SkipReason::Unreachable => "unreachable",
         }
     }
 
@@ -211,6 +214,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "tree nested deeper than {} levels (git refuses such trees; not walked)", git::MAX_TREE_DEPTH)
             }
             SkipReason::Damaged(why) => write!(f, "damaged pack: {why}; its intact objects are read"),
+            SkipReason::Unreachable => write!(f, "no ref reaches this blob (--unreachable scans it)"),
         }
     }
 }

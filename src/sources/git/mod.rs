@@ -21,7 +21,7 @@ use git2::{ObjectType, Oid};
 pub use changes::split_range;
 pub use history::MAX_TREE_DEPTH;
 pub use repository::GitDir;
-pub use source::{BlobOptions, CommitRange, StagedChanges, WholeHistory};
+pub use source::{BlobOptions, CommitRange, StagedChanges, Unreachable, WholeHistory};
 
 use objects::Objects;
 

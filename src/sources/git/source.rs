@@ -29,11 +29,21 @@ pub struct BlobOptions {
     pub scan_binary: bool,
 }
 
+/// What a whole-history scan does with blobs no ref reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// Counted in the summary as skipped.
+    Count,
+    /// Scanned and reported as unreachable blobs (`--unreachable`).
+    Scan,
+}
+
 /// Every blob reachable from any ref, each scanned once; each secret
 /// reported per path with the commits that introduced it.
 pub struct WholeHistory {
     pub git: GitDir,
     pub options: BlobOptions,
+    pub unreachable: Unreachable,
 }
 
 /// What the commits of `A..B` added: only secrets on added lines.
@@ -73,7 +83,7 @@ impl Source for WholeHistory {
     }
 
     fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
-        history(scanner, &self.git, &self.options, tally, sink)
+        history(scanner, &self.git, &self.options, self.unreachable, tally, sink)
     }
 }
 
@@ -103,7 +113,14 @@ const QUEUE: usize = 1024;
 /// Blobs a worker takes at a time: neighbours in a pack share delta bases.
 const CHUNK: usize = 512;
 
-fn history(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
+fn history(
+    scanner: &Scanner,
+    git: &GitDir,
+    options: &BlobOptions,
+    unreachable: Unreachable,
+    tally: &Tally,
+    sink: Sink,
+) -> anyhow::Result<()> {
     report_damage(git, tally);
     let packs = PackSet::open(git.path());
     // Every packed blob is scanned in pack order, from the start, while one
@@ -143,6 +160,7 @@ fn history(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally
     let (graph, blobs) = walked;
     let mut outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
+    let reached: OidSet = blobs.iter().map(|b| b.oid).collect();
     let mut rest = Vec::new();
     for blob in blobs {
         match outcomes.remove(&blob.oid) {
@@ -207,7 +225,93 @@ fn history(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally
         }
     }
     emit_grouped(located, Some(&at_head), sink);
+    unreached(scanner, git, options, unreachable, outcomes, &reached, tally, sink)
+}
+
+/// Blobs no ref reaches: what the pack-order scan found that the walk did
+/// not, and loose blobs the walk did not reach (what rebases, force-pushes
+/// and dropped stashes leave behind until git prunes them). Counted, or
+/// with `--unreachable` scanned and reported as such.
+#[allow(clippy::too_many_arguments)]
+fn unreached(
+    scanner: &Scanner,
+    git: &GitDir,
+    options: &BlobOptions,
+    unreachable: Unreachable,
+    packed: OidMap<BlobOutcome>,
+    reached: &OidSet,
+    tally: &Tally,
+    sink: Sink,
+) -> anyhow::Result<()> {
+    let in_packs: OidSet = packed.keys().copied().collect();
+    let mut outcomes: Vec<(Oid, BlobOutcome)> = packed.into_iter().collect();
+    let repo = git.open()?;
+    let odb = repo.odb()?;
+    let packs = PackSet::empty();
+    let mut reader = BlobReader::new(&packs, git.open()?, options.max_file_size, options.scan_binary);
+    for oid in loose_objects(git.path()) {
+        if reached.contains(&oid) || in_packs.contains(&oid) {
+            continue;
+        }
+        if !matches!(odb.read_header(oid), Ok((_, git2::ObjectType::Blob))) {
+            continue;
+        }
+        let outcome = match unreachable {
+            Unreachable::Count => BlobOutcome::Skipped(SkipReason::Unreachable),
+            Unreachable::Scan => {
+                let origin = blob_origin(git, "", oid);
+                match reader.read(oid, None, |views| {
+                    (views.raw.len() as u64, scanner.findings(&Item::of_views(&origin, views)))
+                }) {
+                    Ok((bytes, findings)) => BlobOutcome::Scanned { bytes, findings },
+                    Err(reason) => BlobOutcome::Skipped(reason),
+                }
+            }
+        };
+        outcomes.push((oid, outcome));
+    }
+    outcomes.sort_by_key(|(oid, _)| *oid);
+    for (oid, outcome) in outcomes {
+        let label = format!("unreachable blob {oid}");
+        match (unreachable, outcome) {
+            (Unreachable::Count, _) => tally.skip(label, SkipReason::Unreachable),
+            (Unreachable::Scan, BlobOutcome::Skipped(reason)) => tally.skip(label, reason),
+            (Unreachable::Scan, BlobOutcome::Scanned { bytes, findings }) => {
+                tally.scanned(bytes);
+                for mut finding in findings {
+                    if let Origin::Blob(blob) = &mut finding.origin {
+                        blob.path = format!("(unreachable blob {})", &blob.id[..12]);
+                        blob.unreachable = true;
+                    }
+                    if !sink(finding) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// The ids of a repository's loose objects (`objects/xx/…`).
+fn loose_objects(git_dir: &std::path::Path) -> Vec<Oid> {
+    let mut ids = Vec::new();
+    let Ok(fanout) = std::fs::read_dir(git_dir.join("objects")) else { return ids };
+    for dir in fanout.flatten() {
+        let prefix = dir.file_name().to_string_lossy().into_owned();
+        if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+            let rest = file.file_name().to_string_lossy().into_owned();
+            if rest.len() == 38
+                && let Ok(oid) = Oid::from_str(&format!("{prefix}{rest}"))
+            {
+                ids.push(oid);
+            }
+        }
+    }
+    ids
 }
 
 fn range(
@@ -337,7 +441,8 @@ fn in_parallel<J: Send>(
 
 /// Where a blob's findings come from, until provenance says more.
 fn blob_origin(git: &GitDir, path: &str, oid: Oid) -> Origin {
-    Origin::Blob(Blob { repository: git.identity(), path: path.to_string(), id: oid.to_string(), history: None })
+    let id = oid.to_string();
+    Origin::Blob(Blob { repository: git.identity(), path: path.to_string(), id, history: None, unreachable: false })
 }
 
 fn blob_label(path: &str, oid: Oid) -> String {
