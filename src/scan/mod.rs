@@ -105,7 +105,10 @@ pub fn run(
     };
     let (stop_flag, tally_ref) = (&stop, &tally);
     let unit = summary.unit;
-    let status = || progress::status(tally.progress_count(), tally.queued_count(), unit, tally.bytes_count());
+    let status = || {
+        let (scanned, queued, bytes) = (tally.progress_count(), tally.queued_count(), tally.bytes_count());
+        progress::status(tally.phase_progress(), started.elapsed(), scanned, queued, unit, bytes)
+    };
     let produced = progress::while_running(policy.progress, status, || {
         std::thread::scope(|scope| {
             let reading = std::thread::Builder::new().stack_size(SOURCE_STACK).spawn_scoped(scope, move || {

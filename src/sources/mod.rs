@@ -227,6 +227,10 @@ pub struct Tally {
     /// Items scanned ahead of knowing whether they count (packed blobs
     /// before the walk says which are reachable): for progress only.
     ahead: AtomicU64,
+    /// What the source is doing now, and how much of it there is, for
+    /// progress: a phase name, and the number of steps once known.
+    phase: Mutex<(&'static str, Option<u64>)>,
+    steps: AtomicU64,
     bytes: AtomicU64,
     skipped: Mutex<Vec<Skipped>>,
 }
@@ -276,6 +280,24 @@ impl Tally {
     /// How far a run has come, for progress: items scanned, counted or not yet.
     pub fn progress_count(&self) -> u64 {
         self.scanned_count().max(self.ahead.load(Ordering::Relaxed))
+    }
+
+    /// A new phase (`listing`, `scanning`, `tracing`), of `steps` steps
+    /// when known (for an estimate of the time left).
+    pub fn phase(&self, name: &'static str, steps: Option<u64>) {
+        *self.phase.lock().unwrap_or_else(|p| p.into_inner()) = (name, steps);
+        self.steps.store(0, Ordering::Relaxed);
+    }
+
+    /// One step of the phase done.
+    pub fn step(&self) {
+        self.steps.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The phase, and its steps done and in all (when known).
+    pub fn phase_progress(&self) -> (&'static str, u64, Option<u64>) {
+        let (name, total) = *self.phase.lock().unwrap_or_else(|p| p.into_inner());
+        (name, self.steps.load(Ordering::Relaxed), total)
     }
 
     pub fn bytes_count(&self) -> u64 {

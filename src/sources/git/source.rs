@@ -130,6 +130,7 @@ fn history(
     // (loose objects, entries the pack reader could not read) is scanned
     // after it; what no ref reaches is left out.
     let packed = packs.in_pack_order();
+    tally.phase("scanning packs, walking history", Some(packed.len() as u64));
     let outcomes: Mutex<OidMap<BlobOutcome>> = Mutex::default();
     let (walked, mut objects) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| -> anyhow::Result<_> {
@@ -140,6 +141,7 @@ fn history(
         });
         in_parallel(git, options, &packs, packed.chunks(CHUNK), |reader, chunk| {
             for &(position, oid) in chunk {
+                tally.step();
                 if reader.kind(position) != Some(git2::ObjectType::Blob) {
                     continue;
                 }
@@ -155,9 +157,11 @@ fn history(
                 lock(&outcomes).insert(oid, outcome);
             }
         })?;
+        tally.phase("walking history", None);
         walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the history walk panicked")))
     })?;
     let (graph, blobs) = walked;
+    tally.phase("scanning loose objects", None);
     let mut outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
     let reached: OidSet = blobs.iter().map(|b| b.oid).collect();
@@ -196,6 +200,7 @@ fn history(
 
     let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let targets: OidSet = hits.keys().copied().collect();
+    tally.phase("tracing", None);
     let provenance = provenance::trace(&mut objects, &graph, &targets);
     let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
