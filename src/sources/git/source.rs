@@ -15,7 +15,7 @@ use super::blobs::BlobReader;
 use super::changes::{self, Change, RangeEnds};
 use super::history::{self, CommitGraph};
 use super::objects::Objects;
-use super::pack::PackSet;
+use super::pack::{PackPosition, PackSet};
 use super::{GitDir, OidMap, OidSet, commit_info, provenance};
 use crate::findings::{Blob, Commit, Finding, History, Occurrence, Origin};
 use crate::scan::Scanner;
@@ -146,13 +146,7 @@ fn history(
                     continue;
                 }
                 // Shown paths are known once the walk is done.
-                let origin = blob_origin(git, "", oid);
-                let outcome = match reader.read(oid, Some(position), |views| {
-                    (views.raw.len() as u64, scanner.findings(&Item::of_views(&origin, views)))
-                }) {
-                    Ok((bytes, findings)) => BlobOutcome::Scanned { bytes, findings },
-                    Err(reason) => BlobOutcome::Skipped(reason),
-                };
+                let outcome = scan_blob(scanner, reader, &blob_origin(git, "", oid), oid, Some(position));
                 tally.scanned_ahead();
                 lock(&outcomes).insert(oid, outcome);
             }
@@ -164,37 +158,30 @@ fn history(
     tally.phase("scanning loose objects", None);
     let mut outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
+    // A reachable blob's outcome, counted, its findings placed at its path.
+    let settle = |blob: &history::BlobRef, outcome: BlobOutcome| match outcome {
+        BlobOutcome::Scanned { bytes, mut findings } => {
+            tally.scanned(bytes);
+            if !findings.is_empty() {
+                for finding in &mut findings {
+                    finding.origin = blob_origin(git, &blob.path, blob.oid);
+                }
+                lock(&hits).insert(blob.oid, findings);
+            }
+        }
+        BlobOutcome::Skipped(reason) => tally.skip(blob_label(&blob.path, blob.oid), reason),
+    };
     let reached: OidSet = blobs.iter().map(|b| b.oid).collect();
     let mut rest = Vec::new();
     for blob in blobs {
         match outcomes.remove(&blob.oid) {
-            Some(BlobOutcome::Scanned { bytes, mut findings }) => {
-                tally.scanned(bytes);
-                if !findings.is_empty() {
-                    for finding in &mut findings {
-                        finding.origin = blob_origin(git, &blob.path, blob.oid);
-                    }
-                    lock(&hits).insert(blob.oid, findings);
-                }
-            }
-            Some(BlobOutcome::Skipped(reason)) => tally.skip(blob_label(&blob.path, blob.oid), reason),
+            Some(outcome) => settle(&blob, outcome),
             None => rest.push(blob),
         }
     }
     in_parallel(git, options, &packs, rest.chunks(CHUNK), |reader, chunk| {
         for blob in chunk {
-            let origin = blob_origin(git, &blob.path, blob.oid);
-            let found = reader.read(blob.oid, None, |views| {
-                tally.scanned(views.raw.len() as u64);
-                scanner.findings(&Item::of_views(&origin, views))
-            });
-            match found {
-                Ok(findings) if !findings.is_empty() => {
-                    lock(&hits).insert(blob.oid, findings);
-                }
-                Ok(_) => {}
-                Err(reason) => tally.skip(blob_label(&blob.path, blob.oid), reason),
-            }
+            settle(blob, scan_blob(scanner, reader, &blob_origin(git, &blob.path, blob.oid), blob.oid, None));
         }
     })?;
 
@@ -263,15 +250,7 @@ fn unreached(
         }
         let outcome = match unreachable {
             Unreachable::Count => BlobOutcome::Skipped(SkipReason::Unreachable),
-            Unreachable::Scan => {
-                let origin = blob_origin(git, "", oid);
-                match reader.read(oid, None, |views| {
-                    (views.raw.len() as u64, scanner.findings(&Item::of_views(&origin, views)))
-                }) {
-                    Ok((bytes, findings)) => BlobOutcome::Scanned { bytes, findings },
-                    Err(reason) => BlobOutcome::Skipped(reason),
-                }
-            }
+            Unreachable::Scan => scan_blob(scanner, &mut reader, &blob_origin(git, "", oid), oid, None),
         };
         outcomes.push((oid, outcome));
     }
@@ -463,6 +442,21 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 enum BlobOutcome {
     Scanned { bytes: u64, findings: Vec<Finding> },
     Skipped(SkipReason),
+}
+
+/// Reads and scans one blob (at `position` in a pack, when known).
+fn scan_blob(
+    scanner: &Scanner,
+    reader: &mut BlobReader,
+    origin: &Origin,
+    oid: Oid,
+    position: Option<PackPosition>,
+) -> BlobOutcome {
+    match reader.read(oid, position, |views| (views.raw.len() as u64, scanner.findings(&Item::of_views(origin, views))))
+    {
+        Ok((bytes, findings)) => BlobOutcome::Scanned { bytes, findings },
+        Err(reason) => BlobOutcome::Skipped(reason),
+    }
 }
 
 /// Damaged packs, each said once: libgit2 never reads them, sqscan's own
