@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use super::{Notes, Place, ReportContext, Reporter, Summary, sort_findings};
+use super::{Document, Notes, Place, ReportContext, Summary};
 use crate::findings::{Commit, Finding};
 
 /// The columns, in order (documented in the README).
@@ -32,16 +32,10 @@ pub const COLUMNS: [&str; 18] = [
 ];
 
 pub struct Csv<'a> {
-    out: Box<dyn Write + 'a>,
-    context: ReportContext<'a>,
-    findings: Vec<Finding>,
+    pub context: ReportContext<'a>,
 }
 
-impl<'a> Csv<'a> {
-    pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Csv<'a> {
-        Csv { out, context, findings: Vec::new() }
-    }
-
+impl Csv<'_> {
     fn rows(&self, finding: &Finding) -> Vec<Vec<String>> {
         let rule = self.context.rules.get(finding.rule);
         let place = Place::of(finding);
@@ -88,24 +82,14 @@ pub fn neutralised(cell: String) -> String {
     }
 }
 
-impl Reporter for Csv<'_> {
-    fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        self.findings.push(finding);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
-        let mut findings = std::mem::take(&mut self.findings);
-        sort_findings(&mut findings);
-        let rows: Vec<Vec<String>> = findings.iter().flat_map(|f| self.rows(f)).collect();
-        let mut writer = ::csv::Writer::from_writer(&mut self.out);
+impl Document for Csv<'_> {
+    fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, _: &Summary) -> io::Result<Notes> {
+        let mut writer = ::csv::Writer::from_writer(out);
         writer.write_record(COLUMNS)?;
-        for row in rows {
+        for row in findings.iter().flat_map(|f| self.rows(f)) {
             writer.write_record(row.into_iter().map(neutralised))?;
         }
         writer.flush()?;
-        drop(writer);
-        self.out.flush()?;
         Ok(Notes::new())
     }
 }

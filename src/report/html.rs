@@ -14,20 +14,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Notes, Place, ReportContext, Reporter, Summary, human_bytes};
+use super::{Document, Notes, Place, ReportContext, Summary, human_bytes};
 use crate::findings::{Commit, Finding, Liveness, Origin, Verification};
 use crate::rules::{Rule, Severity};
 
 pub struct Html<'a> {
-    out: Box<dyn Write + 'a>,
-    context: ReportContext<'a>,
-    findings: Vec<Finding>,
-}
-
-impl<'a> Html<'a> {
-    pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Html<'a> {
-        Html { out, context, findings: Vec::new() }
-    }
+    pub context: ReportContext<'a>,
 }
 
 /// Text made safe for HTML, in content and in quoted attributes.
@@ -545,17 +537,9 @@ fn incident_row(page: &mut String, incident: &Incident) {
     page.push_str("</div></div>\n</div>\n");
 }
 
-impl Reporter for Html<'_> {
-    fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        self.findings.push(finding);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>, summary: &Summary) -> io::Result<Notes> {
-        let findings = std::mem::take(&mut self.findings);
-        let page = self.page(&findings, summary);
-        self.out.write_all(page.as_bytes())?;
-        self.out.flush()?;
+impl Document for Html<'_> {
+    fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, summary: &Summary) -> io::Result<Notes> {
+        out.write_all(self.page(&findings, summary).as_bytes())?;
         Ok(Notes::new())
     }
 }

@@ -11,15 +11,13 @@
 
 use std::io::{self, Write};
 
-use super::{Notes, Place, ReportContext, Reporter, Summary, escaped, sort_findings};
+use super::{Document, Notes, Place, ReportContext, Summary, escaped};
 use crate::engine::Encoding;
 use crate::findings::{Finding, Liveness};
 use crate::rules::Severity;
 
 pub struct Human<'a> {
-    out: Box<dyn Write + 'a>,
-    context: ReportContext<'a>,
-    findings: Vec<Finding>,
+    pub context: ReportContext<'a>,
 }
 
 struct Paint(bool);
@@ -30,12 +28,8 @@ impl Paint {
     }
 }
 
-impl<'a> Human<'a> {
-    pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Human<'a> {
-        Human { out, context, findings: Vec::new() }
-    }
-
-    fn write_finding(&mut self, finding: &Finding) -> io::Result<()> {
+impl Human<'_> {
+    fn write_finding(&self, out: &mut dyn Write, finding: &Finding) -> io::Result<()> {
         let paint = Paint(self.context.color);
         let rule = self.context.rules.get(finding.rule);
         let p = &finding.position;
@@ -51,9 +45,9 @@ impl<'a> Human<'a> {
         let mut tags: Vec<&str> = rule.sonar_key.iter().map(String::as_str).collect();
         tags.push(rule.severity.as_str());
         let name_color = if rule.severity == Severity::Low { "1;33" } else { "1;31" };
-        writeln!(self.out, "{location}  {} [{}]", paint.wrap(name_color, &rule.name), tags.join(", "))?;
+        writeln!(out, "{location}  {} [{}]", paint.wrap(name_color, &rule.name), tags.join(", "))?;
         let line = finding.shown_line(self.context.redact);
-        writeln!(self.out, "    {}", line.trim())?;
+        writeln!(out, "    {}", line.trim())?;
         let mut detail = format!("    fingerprint {}", paint.wrap("2", &finding.fingerprint));
         if finding.encoding == Encoding::Base64 {
             detail.push_str(&format!(
@@ -61,17 +55,14 @@ impl<'a> Human<'a> {
                 finding.shown_secret(self.context.redact)
             ));
         }
-        writeln!(self.out, "{detail}")?;
+        writeln!(out, "{detail}")?;
         if let Some(blob) = place.unreachable {
-            writeln!(
-                self.out,
-                "    unreachable blob {blob}: no ref reaches it (force-pushed, rebased or a dropped stash)"
-            )?;
+            writeln!(out, "    unreachable blob {blob}: no ref reaches it (force-pushed, rebased or a dropped stash)")?;
         }
         if let Some(history) = place.history {
             if let Some(commit) = commit {
                 writeln!(
-                    self.out,
+                    out,
                     "    added in {} by {} <{}> on {}",
                     &commit.id[..commit.id.len().min(12)],
                     escaped(&commit.author),
@@ -90,7 +81,7 @@ impl<'a> Human<'a> {
                 facts.push(format!("{count} occurrences at this path"));
             }
             if !facts.is_empty() {
-                writeln!(self.out, "    {}", facts.join("; "))?;
+                writeln!(out, "    {}", facts.join("; "))?;
             }
         }
         if let Some(verification) = &finding.verification {
@@ -106,25 +97,17 @@ impl<'a> Human<'a> {
             if let Some(expires) = &verification.expires {
                 line.push_str(&format!(", expires {expires}"));
             }
-            writeln!(self.out, "{line}")?;
+            writeln!(out, "{line}")?;
         }
-        writeln!(self.out)
+        writeln!(out)
     }
 }
 
-impl Reporter for Human<'_> {
-    fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        self.findings.push(finding);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
-        let mut findings = std::mem::take(&mut self.findings);
-        sort_findings(&mut findings);
+impl Document for Human<'_> {
+    fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, _: &Summary) -> io::Result<Notes> {
         for finding in &findings {
-            self.write_finding(finding)?;
+            self.write_finding(out, finding)?;
         }
-        self.out.flush()?;
         Ok(Notes::new())
     }
 }

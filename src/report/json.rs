@@ -7,17 +7,21 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Notes, Place, ReportContext, Reporter, Summary, sort_findings};
+use super::{Document, Notes, Place, ReportContext, Reporter, Summary};
 use crate::engine::Encoding;
 use crate::findings::{Commit, Finding};
 
 pub const FORMAT_VERSION: u32 = 1;
 
+/// `json`: one document, written at the end.
 pub struct Json<'a> {
-    out: Box<dyn Write + 'a>,
-    context: ReportContext<'a>,
-    /// `None` when streaming lines.
-    collected: Option<Vec<Finding>>,
+    pub context: ReportContext<'a>,
+}
+
+/// `jsonl`: one finding per line, written as it is found.
+pub struct Lines<'a> {
+    pub out: Box<dyn Write + 'a>,
+    pub context: ReportContext<'a>,
 }
 
 #[derive(Serialize)]
@@ -86,7 +90,7 @@ struct OccurrenceRecord<'a> {
 }
 
 #[derive(Serialize)]
-struct Document<'a> {
+struct Report<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<FindingRecord<'a>>,
@@ -121,16 +125,6 @@ struct SkippedRecord<'a> {
     detail: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     incomplete: bool,
-}
-
-impl<'a> Json<'a> {
-    pub fn document(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Json<'a> {
-        Json { out, context, collected: Some(Vec::new()) }
-    }
-
-    pub fn lines(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Json<'a> {
-        Json { out, context, collected: None }
-    }
 }
 
 fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord<'f> {
@@ -211,30 +205,27 @@ fn stats(summary: &Summary) -> Stats<'_> {
     }
 }
 
-impl Reporter for Json<'_> {
+impl Document for Json<'_> {
+    fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, summary: &Summary) -> io::Result<Notes> {
+        let report = Report {
+            version: FORMAT_VERSION,
+            tool: Tool { name: "sqscan", version: env!("CARGO_PKG_VERSION") },
+            findings: findings.iter().map(|f| record(f, &self.context)).collect(),
+            stats: stats(summary),
+        };
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        out.write_all(b"\n")?;
+        Ok(Notes::new())
+    }
+}
+
+impl Reporter for Lines<'_> {
     fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        match &mut self.collected {
-            Some(findings) => findings.push(finding),
-            None => {
-                serde_json::to_writer(&mut self.out, &record(&finding, &self.context))?;
-                self.out.write_all(b"\n")?;
-            }
-        }
-        Ok(())
+        serde_json::to_writer(&mut self.out, &record(&finding, &self.context))?;
+        self.out.write_all(b"\n")
     }
 
-    fn finish(mut self: Box<Self>, summary: &Summary) -> io::Result<Notes> {
-        if let Some(mut findings) = self.collected.take() {
-            sort_findings(&mut findings);
-            let document = Document {
-                version: FORMAT_VERSION,
-                tool: Tool { name: "sqscan", version: env!("CARGO_PKG_VERSION") },
-                findings: findings.iter().map(|f| record(f, &self.context)).collect(),
-                stats: stats(summary),
-            };
-            serde_json::to_writer_pretty(&mut self.out, &document)?;
-            self.out.write_all(b"\n")?;
-        }
+    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
         self.out.flush()?;
         Ok(Notes::new())
     }

@@ -72,15 +72,49 @@ pub trait Reporter {
 /// Warnings a reporter has for the user, such as a report cut short.
 pub type Notes = Vec<String>;
 
+/// A report written whole once the run ends, from every finding sorted
+/// by path and place: every format but the streamed one.
+trait Document {
+    fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, summary: &Summary) -> io::Result<Notes>;
+}
+
+/// Holds findings for a [`Document`] until the run ends.
+struct Collected<'a, D> {
+    out: Box<dyn Write + 'a>,
+    document: D,
+    findings: Vec<Finding>,
+}
+
+impl<'a, D: Document + 'a> Collected<'a, D> {
+    fn boxed(out: Box<dyn Write + 'a>, document: D) -> Box<dyn Reporter + 'a> {
+        Box::new(Collected { out, document, findings: Vec::new() })
+    }
+}
+
+impl<D: Document> Reporter for Collected<'_, D> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.findings.push(finding);
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, summary: &Summary) -> io::Result<Notes> {
+        let mut findings = std::mem::take(&mut self.findings);
+        sort_findings(&mut findings);
+        let notes = self.document.write(&mut self.out, findings, summary)?;
+        self.out.flush()?;
+        Ok(notes)
+    }
+}
+
 pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Box<dyn Reporter + 'a> {
     match format {
-        Format::Human => Box::new(human::Human::new(out, context)),
-        Format::Json => Box::new(json::Json::document(out, context)),
-        Format::Jsonl => Box::new(json::Json::lines(out, context)),
-        Format::Sarif => Box::new(sarif::Sarif::new(out, context)),
-        Format::Csv => Box::new(csv::Csv::new(out, context)),
-        Format::Html => Box::new(html::Html::new(out, context)),
-        Format::Baseline => Box::new(baseline::BaselineWriter::new(out)),
+        Format::Human => Collected::boxed(out, human::Human { context }),
+        Format::Json => Collected::boxed(out, json::Json { context }),
+        Format::Jsonl => Box::new(json::Lines { out, context }),
+        Format::Sarif => Collected::boxed(out, sarif::Sarif { context }),
+        Format::Csv => Collected::boxed(out, csv::Csv { context }),
+        Format::Html => Collected::boxed(out, html::Html { context }),
+        Format::Baseline => Collected::boxed(out, baseline::BaselineWriter),
     }
 }
 

@@ -18,7 +18,7 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
-use super::{Notes, Place, ReportContext, Reporter, Summary, sort_findings};
+use super::{Document, Notes, Place, ReportContext, Summary};
 use crate::findings::{Finding, Liveness};
 use crate::rules::{Level, Rule};
 
@@ -31,16 +31,10 @@ const ROOT_ID: &str = "SRCROOT";
 pub const FINGERPRINT_KEY: &str = "sqscanSecret/v1";
 
 pub struct Sarif<'a> {
-    out: Box<dyn Write + 'a>,
-    context: ReportContext<'a>,
-    findings: Vec<Finding>,
+    pub context: ReportContext<'a>,
 }
 
-impl<'a> Sarif<'a> {
-    pub fn new(out: Box<dyn Write + 'a>, context: ReportContext<'a>) -> Sarif<'a> {
-        Sarif { out, context, findings: Vec::new() }
-    }
-
+impl Sarif<'_> {
     fn log(&self, findings: &[Finding]) -> SarifLog {
         let rules = self.context.rules.rules().iter().map(descriptor).collect::<Vec<_>>();
         let driver = ToolComponent::builder()
@@ -196,15 +190,8 @@ fn directory_uri(root: &Path) -> String {
     uri
 }
 
-impl Reporter for Sarif<'_> {
-    fn finding(&mut self, finding: Finding) -> io::Result<()> {
-        self.findings.push(finding);
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>, _: &Summary) -> io::Result<Notes> {
-        let mut findings = std::mem::take(&mut self.findings);
-        sort_findings(&mut findings);
+impl Document for Sarif<'_> {
+    fn write(&self, out: &mut dyn Write, mut findings: Vec<Finding>, _: &Summary) -> io::Result<Notes> {
         let mut notes = Notes::new();
         if findings.len() > MAX_RESULTS {
             // Keep the most severe first, so what GitHub shows matters most.
@@ -216,10 +203,8 @@ impl Reporter for Sarif<'_> {
             ));
             findings.truncate(MAX_RESULTS);
         }
-        let log = self.log(&findings);
-        serde_json::to_writer_pretty(&mut self.out, &log)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()?;
+        serde_json::to_writer_pretty(&mut *out, &self.log(&findings))?;
+        out.write_all(b"\n")?;
         Ok(notes)
     }
 }
