@@ -110,6 +110,8 @@ impl Source for StagedChanges {
 /// Channel depth between the walking thread and the scanning workers:
 /// enough to keep workers busy, little enough to bound memory.
 const QUEUE: usize = 1024;
+/// Fewer jobs than this are not worth a pool of workers.
+const PARALLEL_FROM: usize = 8;
 /// Blobs a worker takes at a time: neighbours in a pack share delta bases.
 const CHUNK: usize = 512;
 
@@ -404,9 +406,20 @@ fn in_parallel<J: Send>(
     jobs: impl Iterator<Item = J> + Send,
     work: impl Fn(&mut BlobReader, J) + Sync,
 ) -> anyhow::Result<()> {
-    let readers = (0..options.threads.max(1))
-        .map(|_| Ok(BlobReader::new(packs, git.open()?, options.max_file_size, options.scan_binary)))
-        .collect::<Result<Vec<_>, git2::Error>>()?;
+    // A handful of jobs (a pre-commit hook's few changes) is done on this
+    // thread: a pool and a repository handle per worker cost more.
+    let known = jobs.size_hint().1.unwrap_or(usize::MAX);
+    let threads = if known < PARALLEL_FROM { 1 } else { options.threads.max(1) };
+    let reader = || Ok(BlobReader::new(packs, git.open()?, options.max_file_size, options.scan_binary));
+    if threads <= 1 {
+        let mut jobs = jobs.peekable();
+        if jobs.peek().is_some() {
+            let mut reader = reader()?;
+            jobs.for_each(|job| work(&mut reader, job));
+        }
+        return Ok(());
+    }
+    let readers = (0..threads).map(|_| reader()).collect::<Result<Vec<_>, git2::Error>>()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(readers.len()).build()?;
     let jobs = Mutex::new(jobs);
     let next = || lock(&jobs).next();
