@@ -39,33 +39,38 @@ struct Tracer<'a, 'p> {
     memo: OidMap<Holdings>,
 }
 
-/// Traces `targets` through `graph`.
-pub fn trace(objects: &mut Objects, graph: &CommitGraph, targets: &OidSet) -> Provenance {
+/// Traces `targets` through `graph`, the commits split into as many
+/// contiguous runs as there are readers, each run on a thread of its own
+/// (adjacent commits share most trees, so each run's memo still serves).
+pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> Provenance {
     let mut provenance = Provenance::default();
-    if targets.is_empty() {
+    if targets.is_empty() || readers.is_empty() {
         return provenance;
     }
-    let mut tracer = Tracer { objects, targets, memo: OidMap::default() };
     let trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
-    // Oldest first: parents before children.
-    for (index, commit) in graph.commits.iter().enumerate().rev() {
-        let Some(held) = tracer.holdings(commit.tree, 1) else {
-            continue;
-        };
-        let parents: Vec<Holdings> =
-            commit.parents.iter().filter_map(|p| trees.get(p)).map(|&tree| tracer.holdings(tree, 1)).collect();
-        for (path, blob) in held.iter() {
-            let inherited = parents.iter().flatten().any(|p| p.iter().any(|(pp, pb)| pp == path && pb == blob));
-            if !inherited {
-                provenance
-                    .introductions
-                    .entry(*blob)
-                    .or_default()
-                    .push(Introduction { commit: index, path: path.clone() });
-            }
-        }
+    let count = graph.commits.len();
+    let runs = readers.len().min(count.max(1));
+    let found: Vec<Vec<(Oid, Introduction)>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = readers
+            .iter_mut()
+            .take(runs)
+            .enumerate()
+            .map(|(run, objects)| {
+                let range = run * count / runs..(run + 1) * count / runs;
+                let trees = &trees;
+                scope.spawn(move || {
+                    let mut tracer = Tracer { objects, targets, memo: OidMap::default() };
+                    tracer.introductions(graph, trees, range)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    // Oldest first: the last run holds the oldest commits.
+    for (blob, introduction) in found.into_iter().rev().flatten() {
+        provenance.introductions.entry(blob).or_default().push(introduction);
     }
-    // Walked from the end, each list runs oldest first.
+    let mut tracer = Tracer { objects: &mut readers[0], targets, memo: OidMap::default() };
     if let Some(head) = graph.head_tree
         && let Some(held) = tracer.holdings(head, 1)
     {
@@ -75,6 +80,32 @@ pub fn trace(objects: &mut Objects, graph: &CommitGraph, targets: &OidSet) -> Pr
 }
 
 impl Tracer<'_, '_> {
+    /// The introductions made by the commits of `range` (indices into the
+    /// graph), oldest first: parents before children.
+    fn introductions(
+        &mut self,
+        graph: &CommitGraph,
+        trees: &OidMap<Oid>,
+        range: std::ops::Range<usize>,
+    ) -> Vec<(Oid, Introduction)> {
+        let mut found = Vec::new();
+        for index in range.rev() {
+            let commit = &graph.commits[index];
+            let Some(held) = self.holdings(commit.tree, 1) else {
+                continue;
+            };
+            let parents: Vec<Holdings> =
+                commit.parents.iter().filter_map(|p| trees.get(p)).map(|&tree| self.holdings(tree, 1)).collect();
+            for (path, blob) in held.iter() {
+                let inherited = parents.iter().flatten().any(|p| p.iter().any(|(pp, pb)| pp == path && pb == blob));
+                if !inherited {
+                    found.push((*blob, Introduction { commit: index, path: path.clone() }));
+                }
+            }
+        }
+        found
+    }
+
     /// The matched blobs under `tree`, at `depth` in its commit's tree,
     /// with their paths relative to it. Trees deeper than git allows were
     /// not walked, and hold nothing here.

@@ -134,7 +134,7 @@ fn history(
     let packed = packs.in_pack_order();
     tally.phase("scanning packs, walking history", Some(packed.len() as u64));
     let outcomes: Mutex<OidMap<BlobOutcome>> = Mutex::default();
-    let (walked, mut objects) = std::thread::scope(|scope| {
+    let (walked, objects) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| -> anyhow::Result<_> {
             let mut objects = Objects::new(&packs, git.open()?, options.max_file_size);
             let mut blobs = Vec::new();
@@ -190,7 +190,14 @@ fn history(
     let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let targets: OidSet = hits.keys().copied().collect();
     tally.phase("tracing", None);
-    let provenance = provenance::trace(&mut objects, &graph, &targets);
+    let mut readers = vec![objects];
+    if !targets.is_empty() {
+        for _ in 1..options.threads.max(1) {
+            readers.push(Objects::new(&packs, git.open()?, options.max_file_size));
+        }
+    }
+    let provenance = provenance::trace(&mut readers, &graph, &targets);
+    let mut objects = readers.swap_remove(0);
     let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
     for (oid, findings) in &hits {
