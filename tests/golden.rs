@@ -97,4 +97,10 @@ fn history_reports_are_unchanged() {
     ] {
         assert_golden(name, &report(repo.path(), args));
     }
+    // Provenance is traced in one run of commits per thread: any number of
+    // threads gives the same report.
+    for threads in ["1", "3", "7"] {
+        let args = ["git", "--format", "json", "--threads", threads];
+        assert_golden("history.json", &report(repo.path(), &args));
+    }
 }
