@@ -326,6 +326,19 @@ fn fail_on_active_fails_only_for_live_tokens() {
     assert!(stderr.contains("--fail-on active needs --verify"), "{stderr}");
 }
 
+/// Issue 10: `--verify --fail-on active` exited 0 when every check was
+/// unknown, so a runner without network access passed a live token.
+#[test]
+fn fail_on_active_fails_closed_when_a_check_is_unknown() {
+    let down = || FakeSonar::start(|_| Reply::json(503, json!({})));
+    let (eu, us) = (down(), down());
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SOT}\n"));
+    let run = verify(&sandbox, &eu, &us, &["--fail-on", "active", "--verify-timeout", "5"]);
+    assert_eq!(verification(&run, 0)["status"], "unknown", "{}", run.stderr);
+    assert_eq!(run.code, 1, "an unknown token may be live: {}", run.stderr);
+}
+
 #[test]
 fn sarif_and_human_show_the_outcome() {
     let (eu, us) = (cloud(&[SOT]), cloud(&[]));

@@ -59,7 +59,8 @@ const SOURCE_STACK: usize = 64 << 20;
 pub enum FailOn {
     /// Every finding (but notes).
     Any,
-    /// Only findings whose token verification found active.
+    /// Only findings whose token is not verified inactive: active ones,
+    /// and those verification could not settle (fail closed).
     Active,
 }
 
@@ -92,8 +93,10 @@ pub fn run(
     let mut held = Vec::new();
     let mut deliver = |finding: Finding, failing: &mut u64| {
         let rule = scanner.rules().get(finding.rule);
-        let live = finding.verification.as_ref().is_some_and(|v| v.status == Liveness::Active);
-        if rule.severity.fails_scan() && (policy.fail_on == FailOn::Any || live) {
+        // Only a token verified dead passes `--fail-on active`: one that
+        // could not be checked (no network, rate limits) may be live.
+        let maybe_live = finding.verification.as_ref().is_none_or(|v| v.status != Liveness::Inactive);
+        if rule.severity.fails_scan() && (policy.fail_on == FailOn::Any || maybe_live) {
             *failing += 1;
         }
         if report_error.is_none()
