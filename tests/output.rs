@@ -196,3 +196,33 @@ fn sarif_columns_count_characters() {
     let (_, stdout, _) = run(sandbox.sqscan(&["scan", "--format", "json"]));
     assert_eq!(json(&stdout)["findings"][0]["column"], 18, "JSON columns count bytes");
 }
+
+/// Issue 10: with `-o FILE` a CI log showed a count and nothing of what
+/// failed; now each finding gets a line on stderr, without its secret.
+#[test]
+fn a_report_written_to_a_file_still_lists_findings_on_stderr() {
+    let sandbox = sandbox_with_leaks();
+    let (code, stdout, stderr) = run(sandbox.sqscan(&["scan", "--format", "sarif", "-o", "out.sarif", "--no-redact"]));
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("sqscan: found ")).collect();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.contains(" at ") && l.contains("fingerprint")), "{stderr}");
+    for secret in [SOT, SQP, HEX] {
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+    let (_, _, quiet) = run(sandbox.sqscan(&["scan", "--format", "sarif", "-o", "out.sarif", "-q"]));
+    assert!(quiet.is_empty(), "{quiet}");
+}
+
+/// Issue 10: shell completions and a manual page.
+#[test]
+fn completions_and_the_manual_are_printed() {
+    for (shell, marker) in [("bash", "_sqscan()"), ("zsh", "#compdef sqscan"), ("fish", "complete -c sqscan")] {
+        let (code, stdout, _) = run(util::sqscan().args(["completions", shell]));
+        assert_eq!(code, 0);
+        assert!(stdout.contains(marker) && stdout.contains("staged"), "{shell}: {stdout}");
+    }
+    let (code, stdout, _) = run(util::sqscan().arg("man"));
+    assert_eq!(code, 0);
+    assert!(stdout.contains(".TH sqscan 1") && stdout.contains("git"), "{stdout}");
+}

@@ -34,6 +34,13 @@ pub enum Command {
     /// List the rules, or run every rule's examples through the engine
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), for `man -l -` or a man directory
+    Man,
 }
 
 #[derive(Debug, Args)]

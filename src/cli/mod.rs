@@ -28,6 +28,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staged(args) => execute(Plan::staged(args)?),
         Command::Rules(RulesCommand::List(args)) => list_rules(args),
         Command::Rules(RulesCommand::Test(args)) => test_rules(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "sqscan", &mut io::stdout().lock());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -46,6 +55,13 @@ fn finish(settings: &Settings, outcome: &Outcome) -> ExitCode {
         let mut err = io::stderr().lock();
         for note in &outcome.notes {
             let _ = writeln!(err, "sqscan: warning: {note}");
+        }
+        const LISTED: usize = 50;
+        for line in outcome.listed.iter().take(LISTED) {
+            let _ = writeln!(err, "sqscan: found {line}");
+        }
+        if outcome.listed.len() > LISTED {
+            let _ = writeln!(err, "sqscan: … and {} more in the report", outcome.listed.len() - LISTED);
         }
         for skipped in outcome.summary.skipped.iter().filter(|s| s.reason.is_warning()) {
             let (path, reason) = (escaped(&skipped.path), skipped.reason.to_string());

@@ -128,7 +128,10 @@ impl Settings {
 
     /// What a run does besides reporting: verification, what fails, progress.
     pub fn policy(&self) -> Policy<'_> {
-        Policy { verifier: self.verifier.as_ref(), fail_on: self.fail_on, progress: self.progress }
+        // A report written to a file leaves the log with a count alone:
+        // list what was found there too.
+        let list = self.output.is_some() && !self.quiet;
+        Policy { verifier: self.verifier.as_ref(), fail_on: self.fail_on, progress: self.progress, list }
     }
 
     /// A scanner for these settings.

@@ -164,6 +164,15 @@ impl<'a> Place<'a> {
     }
 }
 
+/// One line that says what was found and where, never the secret: for a
+/// CI log when the report itself went to a file.
+pub fn brief(finding: &Finding) -> String {
+    let place = Place::of(finding);
+    let p = &finding.position;
+    let short = &finding.fingerprint[..finding.fingerprint.len().min(8)];
+    format!("{} at {}:{}:{} (fingerprint {short})", finding.rule_id, escaped(place.path), p.line, p.column)
+}
+
 /// The order of every report but the streamed one: by path, then place.
 fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {

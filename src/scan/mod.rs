@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 
 use crate::findings::{Finding, Liveness};
-use crate::report::{Notes, Reporter, Summary, progress};
+use crate::report::{Notes, Reporter, Summary, brief, progress};
 use crate::sources::{SkipReason, Skipped, Source, Tally};
 use crate::verify::Verifier;
 
@@ -26,6 +26,9 @@ pub struct Outcome {
     pub failing: u64,
     /// What the reporter has to tell the user (on stderr).
     pub notes: Notes,
+    /// One line per reported finding, when the policy asks for them (the
+    /// report went to a file, and a CI log should still say what failed).
+    pub listed: Vec<String>,
 }
 
 impl Outcome {
@@ -72,6 +75,8 @@ pub struct Policy<'a> {
     pub fail_on: FailOn,
     /// Show counts on stderr while the source runs.
     pub progress: bool,
+    /// List each reported finding in [`Outcome::listed`].
+    pub list: bool,
 }
 
 /// Runs `source`, and reports every finding no filter suppresses.
@@ -91,7 +96,11 @@ pub fn run(
     let mut failing = 0;
     let mut report_error = None;
     let mut held = Vec::new();
+    let mut listed = Vec::new();
     let mut deliver = |finding: Finding, failing: &mut u64| {
+        if policy.list {
+            listed.push(brief(&finding));
+        }
         let rule = scanner.rules().get(finding.rule);
         // Only a token verified dead passes `--fail-on active`: one that
         // could not be checked (no network, rate limits) may be live.
@@ -161,5 +170,5 @@ pub fn run(
     summary.skipped = tally.skipped();
     summary.elapsed = started.elapsed();
     let notes = reporter.finish(&summary).context("writing the report")?;
-    Ok(Outcome { summary, failing, notes })
+    Ok(Outcome { summary, failing, notes, listed })
 }
