@@ -456,3 +456,12 @@ fn a_file_larger_than_memory_allows_is_streamed() {
     assert_eq!(document["findings"][0]["line"], 3_000_001);
     assert_eq!(document["stats"]["bytes"], 300_000_047);
 }
+
+/// Issue 10: `sqscan baseline --format json` silently wrote a baseline.
+#[test]
+fn baseline_refuses_a_format_it_would_ignore() {
+    let sandbox = Sandbox::new();
+    let (code, _, stderr) = run(sandbox.sqscan(&["baseline", "--format", "json"]));
+    assert_eq!((code, stderr.lines().count()), (2, 1), "{stderr}");
+    assert!(stderr.contains("--format json, use sqscan scan"), "{stderr}");
+}

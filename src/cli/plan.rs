@@ -29,6 +29,11 @@ pub struct Plan {
 impl Plan {
     /// `sqscan scan` (and `sqscan baseline`, whose `format` is fixed).
     pub fn scan(args: &ScanArgs, format: Option<Format>) -> anyhow::Result<Plan> {
+        if let (Some(_), Some(asked)) = (format, args.common.format) {
+            let asked =
+                clap::ValueEnum::to_possible_value(&asked).map(|v| v.get_name().to_string()).unwrap_or_default();
+            anyhow::bail!("sqscan baseline writes a baseline; for --format {asked}, use sqscan scan");
+        }
         let given = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
         let read_stdin = given.iter().any(|p| p == Path::new("-"));
         let mut targets = Vec::new();
