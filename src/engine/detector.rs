@@ -2,6 +2,8 @@
 //! look, the regexes that confirm a secret there, and the checks a candidate
 //! must pass. Built from rule files by `rules`; knows nothing of them.
 
+use std::sync::OnceLock;
+
 use regex::bytes::{Regex, RegexBuilder};
 
 /// The matching half of a rule.
@@ -21,7 +23,7 @@ pub struct Detector {
 /// that must be found around it.
 #[derive(Debug, Clone)]
 pub struct Pattern {
-    pub regex: Regex,
+    pub regex: LazyRegex,
     pub context: Option<Context>,
 }
 
@@ -29,9 +31,52 @@ pub struct Pattern {
 /// after the secret's line (the secret's own line included).
 #[derive(Debug, Clone)]
 pub struct Context {
-    pub regex: Regex,
+    pub regex: LazyRegex,
     pub above: usize,
     pub below: usize,
+}
+
+/// A regex compiled on first use, or at once. The built-in rules' regexes
+/// take over a millisecond to compile, and most runs (a pre-commit hook on
+/// a change that mentions no token) never need one; they are checked by
+/// the test suite, so they are compiled late. A user's rules are compiled
+/// when loaded, so that a bad one is an error before anything is scanned.
+#[derive(Debug, Clone)]
+pub struct LazyRegex {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    fn eager(source: &str) -> Result<LazyRegex, PatternError> {
+        let compiled = OnceLock::new();
+        let _ = compiled.set(compile(source)?);
+        Ok(LazyRegex { source: source.to_string(), compiled })
+    }
+
+    /// Checked for syntax now (parsed, not compiled); compiled on first use.
+    fn deferred(source: &str) -> Result<LazyRegex, PatternError> {
+        parse(source)?;
+        Ok(LazyRegex { source: source.to_string(), compiled: OnceLock::new() })
+    }
+
+    pub fn get(&self) -> &Regex {
+        // A parsed regex that then fails to compile can only exceed the
+        // size limit; it then matches nothing rather than panicking.
+        self.compiled.get_or_init(|| compile(&self.source).unwrap_or_else(|_| never()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+/// A regex that matches nothing.
+fn never() -> Regex {
+    static NEVER: OnceLock<Regex> = OnceLock::new();
+    NEVER
+        .get_or_init(|| RegexBuilder::new(r"[^\x00-\xFF]").unicode(false).build().unwrap_or_else(|_| unreachable!()))
+        .clone()
 }
 
 /// Why a pattern cannot be used; its text is one line, fit for an error message.
@@ -66,14 +111,24 @@ impl Detector {
 }
 
 impl Pattern {
-    /// Compiles a secret pattern: it must have exactly one capture group.
+    /// Compiles a secret pattern: it must have exactly one capture group,
+    /// which cannot match nothing.
     pub fn new(source: &str, context: Option<Context>) -> Result<Pattern, PatternError> {
-        let regex = compile(source)?;
-        let groups = regex.captures_len() - 1;
+        Pattern::checked(LazyRegex::eager(source)?, context)
+    }
+
+    /// The same checks, compiling only on first use (built-in rules).
+    pub fn deferred(source: &str, context: Option<Context>) -> Result<Pattern, PatternError> {
+        Pattern::checked(LazyRegex::deferred(source)?, context)
+    }
+
+    fn checked(regex: LazyRegex, context: Option<Context>) -> Result<Pattern, PatternError> {
+        let hir = parse(regex.as_str())?;
+        let groups = hir.properties().explicit_captures_len();
         if groups != 1 {
             return Err(PatternError::CaptureGroups(groups));
         }
-        if secret_may_be_empty(source) {
+        if secret_may_be_empty(&hir) {
             return Err(PatternError::EmptySecret);
         }
         Ok(Pattern { regex, context })
@@ -82,13 +137,28 @@ impl Pattern {
 
 impl Context {
     pub fn new(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
-        Ok(Context { regex: compile(source)?, above, below })
+        Ok(Context { regex: LazyRegex::eager(source)?, above, below })
     }
+
+    /// Compiled on first use (built-in rules).
+    pub fn deferred(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
+        Ok(Context { regex: LazyRegex::deferred(source)?, above, below })
+    }
+}
+
+/// A pattern parsed as the engine reads it (bytes, Unicode off).
+fn parse(source: &str) -> Result<regex_syntax::hir::Hir, PatternError> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(source)
+        .map_err(|e| PatternError::Syntax(one_line(&e.to_string())))
 }
 
 /// Whether the pattern's capture group (the secret) can match the empty
 /// string, judged on the parsed pattern.
-fn secret_may_be_empty(source: &str) -> bool {
+fn secret_may_be_empty(hir: &regex_syntax::hir::Hir) -> bool {
     use regex_syntax::hir::{Hir, HirKind};
     fn group(hir: &Hir) -> Option<&Hir> {
         match hir.kind() {
@@ -99,8 +169,7 @@ fn secret_may_be_empty(source: &str) -> bool {
             _ => None,
         }
     }
-    let parsed = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source);
-    parsed.ok().as_ref().and_then(group).is_some_and(|g| g.properties().minimum_len() == Some(0))
+    group(hir).is_some_and(|g| g.properties().minimum_len() == Some(0))
 }
 
 /// Compiles a regex the way the engine runs every regex: over bytes, with
@@ -144,6 +213,16 @@ mod tests {
         for good in ["key=(\\w+)", "(sqp_[0-9a-f]{40})\\b", "(?:a|b)=(x+)"] {
             assert!(Pattern::new(good, None).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn a_deferred_pattern_is_checked_now_and_compiled_on_first_use() {
+        assert!(Pattern::deferred(r"(a", None).is_err(), "syntax is checked at once");
+        assert_eq!(Pattern::deferred(r"(a)(b)", None).unwrap_err(), PatternError::CaptureGroups(2));
+        let pattern = Pattern::deferred(r"key=(\w+)", None).unwrap();
+        assert!(pattern.regex.compiled.get().is_none());
+        assert!(pattern.regex.get().is_match(b"key=abc"));
+        assert!(!never().is_match(b"") && !never().is_match(b"\x00\xff anything"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod prefilter;
 mod window;
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
@@ -49,8 +50,9 @@ pub enum Encoding {
 pub struct Engine {
     detectors: Vec<Detector>,
     reach_lines: Vec<usize>,
-    /// For detectors with several patterns, all of them in one set.
-    pattern_sets: Vec<Option<RegexSet>>,
+    /// For detectors with several patterns, all of them in one set, built
+    /// when first needed.
+    pattern_sets: Vec<OnceLock<Option<RegexSet>>>,
     prefilter: Prefilter,
 }
 
@@ -62,7 +64,7 @@ impl Engine {
     pub fn new(detectors: Vec<Detector>) -> Result<Engine, BuildError> {
         let prefilter = Prefilter::new(&detectors)?;
         let reach_lines = detectors.iter().map(Detector::reach_lines).collect();
-        let pattern_sets = detectors.iter().map(pattern_set).collect();
+        let pattern_sets = detectors.iter().map(|_| OnceLock::new()).collect();
         Ok(Engine { detectors, reach_lines, pattern_sets, prefilter })
     }
 
@@ -137,7 +139,8 @@ impl Engine {
         let detector = &self.detectors[detector_index];
         // One pass tells which patterns can match at all; most windows need
         // none of a many-pattern rule's regexes run on their own.
-        let candidates: Vec<usize> = match &self.pattern_sets[detector_index] {
+        let set = self.pattern_sets[detector_index].get_or_init(|| pattern_set(detector));
+        let candidates: Vec<usize> = match set {
             Some(set) => set.matches_at(&text[..range.end], range.start).into_iter().collect(),
             None => (0..detector.patterns.len()).collect(),
         };
@@ -171,11 +174,12 @@ fn pattern_set(detector: &Detector) -> Option<RegexSet> {
 /// `range`. Text before the range stays visible to `\b` and `^`.
 fn captures(pattern: &Pattern, hay: &[u8], range: Range<usize>) -> Vec<Range<usize>> {
     let text = &hay[..range.end];
-    let mut locations = pattern.regex.capture_locations();
+    let regex = pattern.regex.get();
+    let mut locations = regex.capture_locations();
     let mut found = Vec::new();
     let mut at = range.start;
     while at <= text.len() {
-        let Some(m) = pattern.regex.captures_read_at(&mut locations, text, at) else {
+        let Some(m) = regex.captures_read_at(&mut locations, text, at) else {
             break;
         };
         if let Some((start, end)) = locations.get(1) {
@@ -197,7 +201,7 @@ fn accepts(detector: &Detector, pattern: &Pattern, text: &[u8], secret: &Range<u
     }
     pattern.context.as_ref().is_none_or(|context| {
         let around = window::lines_around(text, secret, context.above, context.below);
-        context.regex.is_match_at(&text[..around.end], around.start)
+        context.regex.get().is_match_at(&text[..around.end], around.start)
     })
 }
 

@@ -186,7 +186,7 @@ impl RuleSet {
     pub fn load(extra: &[PathBuf]) -> Result<RuleSet, RuleError> {
         let mut rules = Vec::new();
         for (origin, text) in builtin::BUILTIN_RULE_FILES {
-            rules.extend(spec::parse(origin, text)?);
+            rules.extend(spec::parse(origin, text, false)?);
         }
         for path in extra {
             for file in rule_files(path)? {
@@ -197,7 +197,7 @@ impl RuleSet {
                     rule: None,
                     message: format!("cannot read: {e}"),
                 })?;
-                rules.extend(spec::parse(&origin, &text)?);
+                rules.extend(spec::parse(&origin, &text, true)?);
             }
         }
         for (i, rule) in rules.iter().enumerate() {
