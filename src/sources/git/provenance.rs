@@ -33,6 +33,9 @@ pub struct Provenance {
 
 type Holdings = Option<Rc<[(String, Oid)]>>;
 
+/// A tracing thread's stack: room to read trees as deep as git allows.
+const TRACER_STACK: usize = 64 << 20;
+
 struct Tracer<'a, 'p> {
     objects: &'a mut Objects<'p>,
     targets: &'a OidSet,
@@ -42,15 +45,15 @@ struct Tracer<'a, 'p> {
 /// Traces `targets` through `graph`, the commits split into as many
 /// contiguous runs as there are readers, each run on a thread of its own
 /// (adjacent commits share most trees, so each run's memo still serves).
-pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> Provenance {
+pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> std::io::Result<Provenance> {
     let mut provenance = Provenance::default();
     if targets.is_empty() || readers.is_empty() {
-        return provenance;
+        return Ok(provenance);
     }
     let trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
     let count = graph.commits.len();
     let runs = readers.len().min(count.max(1));
-    let found: Vec<Vec<(Oid, Introduction)>> = std::thread::scope(|scope| {
+    let found: std::io::Result<Vec<Vec<(Oid, Introduction)>>> = std::thread::scope(|scope| {
         let threads: Vec<_> = readers
             .iter_mut()
             .take(runs)
@@ -58,16 +61,20 @@ pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> 
             .map(|(run, objects)| {
                 let range = run * count / runs..(run + 1) * count / runs;
                 let trees = &trees;
-                scope.spawn(move || {
+                // Trees are read recursively, as deep as git allows.
+                std::thread::Builder::new().stack_size(TRACER_STACK).spawn_scoped(scope, move || {
                     let mut tracer = Tracer { objects, targets, memo: OidMap::default() };
                     tracer.introductions(graph, trees, range)
                 })
             })
             .collect();
-        threads.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        threads
+            .into_iter()
+            .map(|thread| Ok(thread?.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))))
+            .collect()
     });
     // Oldest first: the last run holds the oldest commits.
-    for (blob, introduction) in found.into_iter().rev().flatten() {
+    for (blob, introduction) in found?.into_iter().rev().flatten() {
         provenance.introductions.entry(blob).or_default().push(introduction);
     }
     let mut tracer = Tracer { objects: &mut readers[0], targets, memo: OidMap::default() };
@@ -76,7 +83,7 @@ pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> 
     {
         provenance.at_head = held.iter().map(|(path, blob)| (*blob, path.clone())).collect();
     }
-    provenance
+    Ok(provenance)
 }
 
 impl Tracer<'_, '_> {

@@ -196,7 +196,7 @@ fn history(
             readers.push(Objects::new(&packs, git.open()?, options.max_file_size));
         }
     }
-    let provenance = provenance::trace(&mut readers, &graph, &targets);
+    let provenance = provenance::trace(&mut readers, &graph, &targets).context("starting a tracing thread")?;
     let mut objects = readers.swap_remove(0);
     let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
