@@ -46,12 +46,4 @@ impl Origin {
             Origin::Blob(blob) => &blob.path,
         }
     }
-
-    /// Where the secret entered a git history, when it was traced.
-    pub fn history(&self) -> Option<&History> {
-        match self {
-            Origin::Blob(blob) => blob.history.as_ref(),
-            Origin::File { .. } | Origin::Stdin => None,
-        }
-    }
 }

@@ -7,9 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::{anyhow, bail};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort, Tree};
 
-use super::OidSet;
-use super::history::CommitGraph;
-use super::history::CommitNode;
+use super::history::{CommitGraph, CommitNode, shallow_commits};
 
 /// One blob a commit (or the index) put at a path.
 #[derive(Debug, Clone)]
@@ -71,7 +69,7 @@ pub fn range_changes(
     range: &RangeEnds,
     send: &mut dyn FnMut(Change),
 ) -> anyhow::Result<CommitGraph> {
-    let shallow = shallow_boundary(repo);
+    let shallow = shallow_commits(repo);
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL)?;
     walk.push(range.to)?;
@@ -217,13 +215,4 @@ pub fn added_lines(repo: &Repository, old: &[Oid], new: Oid) -> anyhow::Result<O
         });
     }
     Ok(result)
-}
-
-/// Commits at the edge of a shallow clone (listed in `.git/shallow`).
-fn shallow_boundary(repo: &Repository) -> OidSet {
-    if !repo.is_shallow() {
-        return OidSet::default();
-    }
-    let text = std::fs::read_to_string(repo.path().join("shallow")).unwrap_or_default();
-    text.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).collect()
 }

@@ -80,7 +80,7 @@ impl PackSet {
                 .ids
                 .chunks_exact(ID)
                 .zip(&p.offsets)
-                .filter(|(_, offset)| (PACK_HEADER..p.trailer).contains(*offset))
+                .filter(|(_, offset)| within(**offset, p.trailer))
                 .filter_map(|(id, &offset)| Some((PackPosition { pack, offset }, Oid::from_bytes(id).ok()?)))
                 .filter(|(_, oid)| seen.insert(*oid))
                 .collect();
@@ -184,18 +184,10 @@ impl IndexLayout {
     }
 }
 
-/// Reads the object offsets of an index and checks each against its pack:
-/// past the pack header, before the trailer. Returns them, in id order.
-fn checked_offsets(layout: &IndexLayout, data: &[u8], trailer: u64) -> Result<Vec<u64>, String> {
-    let mut offsets = Vec::with_capacity(layout.count);
-    for i in 0..layout.count {
-        let offset = stated_offset(layout, data, i).ok_or("truncated index")?;
-        if offset < PACK_HEADER || offset >= trailer {
-            return Err(format!("index offset {offset} lies outside its pack (which ends at {trailer})"));
-        }
-        offsets.push(offset);
-    }
-    Ok(offsets)
+/// Whether an entry can start at `offset` in a pack whose trailer starts
+/// at `trailer`: past the pack header, before the trailer.
+fn within(offset: u64, trailer: u64) -> bool {
+    (PACK_HEADER..trailer).contains(&offset)
 }
 
 impl Pack {
@@ -216,8 +208,7 @@ impl Pack {
         let pack_length = regular_file_length(&file, &path)?;
         let trailer = pack_length.saturating_sub(ID as u64);
         // Keep every offset, moving impossible ones where reading fails cleanly.
-        let offsets =
-            checked_offsets(&layout, &data, trailer).unwrap_or_else(|_| lenient_offsets(&layout, &data, trailer));
+        let offsets = lenient_offsets(&layout, &data, trailer);
         let ids = data[IDX_HEADER..IDX_HEADER + layout.count * ID].to_vec();
         let mut ends: Vec<u64> = offsets.iter().copied().filter(|&o| o < trailer).collect();
         ends.sort_unstable();
@@ -250,9 +241,7 @@ impl Pack {
 /// pack's own header, where no entry starts, so reading one fails cleanly
 /// (here and in libgit2, which finds no valid object type there).
 fn lenient_offsets(layout: &IndexLayout, data: &[u8], trailer: u64) -> Vec<u64> {
-    (0..layout.count)
-        .map(|i| stated_offset(layout, data, i).filter(|o| (PACK_HEADER..trailer).contains(o)).unwrap_or(0))
-        .collect()
+    (0..layout.count).map(|i| stated_offset(layout, data, i).filter(|&o| within(o, trailer)).unwrap_or(0)).collect()
 }
 
 /// The offset the index states for its `i`th object.
@@ -290,7 +279,7 @@ pub fn repaired_index(idx: &Path) -> Option<Vec<u8>> {
     let pack_length = regular_file_length(&pack, &idx.with_extension("pack")).ok()?;
     let trailer = pack_length.checked_sub(ID as u64)?;
     for i in 0..layout.count {
-        if !stated_offset(&layout, &data, i).is_some_and(|o| (PACK_HEADER..trailer).contains(&o)) {
+        if !stated_offset(&layout, &data, i).is_some_and(|o| within(o, trailer)) {
             let at = layout.offsets_at + i * 4;
             data[at..at + 4].copy_from_slice(&(PACK_HEADER as u32).to_be_bytes());
         }
@@ -360,7 +349,7 @@ pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
                 for entry in block[..n].chunks_exact(4) {
                     let small = u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]);
                     match full_offset(small, large) {
-                        Some(offset) if (PACK_HEADER..trailer).contains(&offset) => {}
+                        Some(offset) if within(offset, trailer) => {}
                         Some(offset) => {
                             return Err(format!(
                                 "index offset {offset} lies outside its pack (which ends at {trailer})"
@@ -530,7 +519,7 @@ impl<'a> PackReader<'a> {
 
     fn entry(&mut self, position: PackPosition) -> Result<Entry, PackError> {
         let pack = self.pack(position)?;
-        if position.offset < PACK_HEADER || position.offset >= pack.trailer {
+        if !within(position.offset, pack.trailer) {
             return Err(PackError(format!("{}: the index places this object outside the pack", pack.path.display())));
         }
         let mut head = [0u8; 32];
