@@ -84,7 +84,7 @@ impl Plan {
             (None, Some(since)) => Box::new(CommitRange::new(git, since, "HEAD", &format!("{since}..HEAD"), options)?),
             (None, None) => {
                 let unreachable = if args.unreachable { Unreachable::Scan } else { Unreachable::Count };
-                Box::new(WholeHistory { git, options, unreachable })
+                Box::new(WholeHistory { git, options, unreachable, ledger: None })
             }
         };
         Ok(Plan { settings, source, root: Some(root) })

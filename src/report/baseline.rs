@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use super::audit::AuditReport;
 use super::{Document, Notes, Summary};
 use crate::filters::{Baseline, BaselineEntry};
 use crate::findings::Finding;
@@ -17,4 +18,17 @@ impl Document for BaselineWriter {
         out.write_all(Baseline::render(entries).as_bytes())?;
         Ok(Notes::new())
     }
+}
+
+/// An audit's incidents as a baseline: an entry per location (paths of
+/// any repository; a baseline does not name repositories).
+pub fn write_audit(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let entries = report.incidents.iter().flat_map(|i| {
+        i.locations.iter().map(|l| BaselineEntry {
+            fingerprint: i.fingerprint.clone(),
+            rule: i.rule.clone(),
+            path: l.path.clone(),
+        })
+    });
+    out.write_all(Baseline::render(entries).as_bytes())
 }

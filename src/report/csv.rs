@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+use super::audit::AuditReport;
 use super::{Document, Notes, Place, ReportContext, Summary};
 use crate::findings::{Commit, Finding};
 
@@ -92,6 +93,42 @@ impl Document for Csv<'_> {
         writer.flush()?;
         Ok(Notes::new())
     }
+}
+
+/// An audit: the columns of a scan, after the repository, one row per
+/// location of every incident.
+pub fn write_audit(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let mut writer = ::csv::Writer::from_writer(out);
+    writer.write_record(std::iter::once("repository").chain(COLUMNS))?;
+    for incident in &report.incidents {
+        let verification = incident.verification.as_ref();
+        for l in &incident.locations {
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            let row = [
+                text(&l.repository),
+                incident.rule.clone(),
+                incident.rule_name.clone(),
+                text(&incident.sonar_key),
+                incident.severity.as_str().to_string(),
+                incident.fingerprint.clone(),
+                incident.secret.clone(),
+                l.path.clone(),
+                l.line.to_string(),
+                l.column.to_string(),
+                text(&l.commit),
+                text(&l.author),
+                text(&l.email),
+                text(&l.date),
+                text(&l.blob),
+                l.at_head.map(|b| b.to_string()).unwrap_or_default(),
+                verification.map(|v| v.status.as_str().to_string()).unwrap_or_default(),
+                verification.map(|v| v.detail.clone()).unwrap_or_default(),
+                verification.and_then(|v| v.expires.clone()).unwrap_or_default(),
+            ];
+            writer.write_record(row.into_iter().map(neutralised))?;
+        }
+    }
+    writer.flush()
 }
 
 #[cfg(test)]

@@ -14,12 +14,26 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Document, Notes, Place, ReportContext, Summary, human_bytes};
-use crate::findings::{Commit, Finding, Liveness, Origin, Verification};
-use crate::rules::{Rule, Severity};
+use super::audit::AuditReport;
+use super::incident::{Incident, incidents};
+use super::{Document, Notes, ReportContext, Summary, human_bytes};
+use crate::findings::{Finding, Liveness};
+use crate::rules::{RuleSet, Severity};
 
 pub struct Html<'a> {
     pub context: ReportContext<'a>,
+}
+
+/// What a page says of what was read, besides its incidents.
+pub struct Overview {
+    /// The line under the title: what was scanned, how much.
+    pub headline: String,
+    /// The coverage card: label → count.
+    pub coverage: Vec<(String, usize)>,
+    /// What was skipped or went wrong, and why (path or repository, text).
+    pub gaps: Vec<(String, String)>,
+    /// For an audit: each repository, its status and why.
+    pub repositories: Vec<(String, String, String)>,
 }
 
 /// Text made safe for HTML, in content and in quoted attributes.
@@ -39,110 +53,27 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// One secret, wherever it was found.
-struct Incident<'f> {
-    fingerprint: &'f str,
-    rule: &'f Rule,
-    secret: String,
-    verification: Option<&'f Verification>,
-    /// The line as shown, secret redacted, at the first location.
-    snippet: String,
-    locations: Vec<Location<'f>>,
-}
-
-struct Location<'f> {
-    repository: Option<&'f str>,
-    path: &'f str,
-    line: usize,
-    commit: Option<&'f Commit>,
-    at_head: Option<bool>,
-}
-
-impl<'f> Incident<'f> {
-    fn state(&self) -> &'static str {
-        self.verification.map_or("unchecked", |v| v.status.as_str())
-    }
-
-    /// Most urgent first: live tokens, then the unknown and the unchecked,
-    /// dead ones last; within each, the most severe.
-    fn urgency(&self) -> (u8, std::cmp::Reverse<Severity>) {
-        let state = match self.verification.map(|v| v.status) {
-            Some(Liveness::Active) => 0,
-            Some(Liveness::Unknown) => 1,
-            None => 2,
-            Some(Liveness::Inactive) => 3,
-        };
-        (state, std::cmp::Reverse(self.rule.severity))
-    }
-
-    /// Where a history says the secret first entered: the earliest commit.
-    fn first(&self) -> Option<&Location<'f>> {
-        self.locations.iter().filter(|l| l.commit.is_some()).min_by_key(|l| l.commit.map(|c| c.date.as_str()))
-    }
-
-    /// `head` (some copy is still at HEAD), `history` (only in history),
-    /// or `tree` (a working tree or the index: no history asked).
-    fn head(&self) -> &'static str {
-        if self.locations.iter().any(|l| l.at_head == Some(true)) {
-            "head"
-        } else if self.locations.iter().any(|l| l.at_head == Some(false)) {
-            "history"
-        } else {
-            "tree"
-        }
-    }
-
-    fn repositories(&self) -> Vec<&'f str> {
-        let mut all: Vec<&str> = self.locations.iter().map(|l| l.repository.unwrap_or(WORKING_TREE)).collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    }
+/// Most urgent first: live tokens, then the unknown and the unchecked,
+/// dead ones last; within each, the most severe, then the oldest.
+fn urgency(incident: &Incident) -> (u8, std::cmp::Reverse<Severity>, String) {
+    let state = match incident.verification.as_ref().map(|v| v.status) {
+        Some(Liveness::Active) => 0,
+        Some(Liveness::Unknown) => 1,
+        None => 2,
+        Some(Liveness::Inactive) => 3,
+    };
+    let date = incident.first().and_then(|l| l.date.clone()).unwrap_or_default();
+    (state, std::cmp::Reverse(incident.severity), date)
 }
 
 /// What locations outside any repository are listed under.
 const WORKING_TREE: &str = "working tree";
 
-fn incidents<'f>(findings: &'f [Finding], context: &ReportContext<'f>) -> Vec<Incident<'f>> {
-    let mut by_secret: BTreeMap<&str, Incident> = BTreeMap::new();
-    for finding in findings {
-        let rules = context.rules;
-        let incident = by_secret.entry(&finding.fingerprint).or_insert_with(|| Incident {
-            fingerprint: &finding.fingerprint,
-            rule: rules.get(finding.rule),
-            secret: finding.secret.redacted(),
-            verification: finding.verification.as_ref(),
-            snippet: finding.shown_line(true),
-            locations: Vec::new(),
-        });
-        let repository = match &finding.origin {
-            Origin::Blob(blob) => Some(&*blob.repository),
-            Origin::File { .. } | Origin::Stdin => None,
-        };
-        let place = Place::of(finding);
-        match place.history {
-            Some(history) => incident.locations.extend(history.occurrences.iter().map(|o| Location {
-                repository,
-                path: &o.path,
-                line: o.line,
-                commit: o.commit.as_deref(),
-                at_head: history.at_head,
-            })),
-            None => incident.locations.push(Location {
-                repository,
-                path: place.path,
-                line: finding.position.line,
-                commit: None,
-                at_head: None,
-            }),
-        }
+fn repositories(incident: &Incident) -> Vec<&str> {
+    if incident.repositories.is_empty() {
+        return vec![WORKING_TREE];
     }
-    let mut all: Vec<Incident> = by_secret.into_values().collect();
-    all.sort_by(|a, b| {
-        let date = |i: &Incident<'f>| i.first().and_then(|l| l.commit).map(|c| c.date.clone()).unwrap_or_default();
-        (a.urgency(), date(a), a.fingerprint).cmp(&(b.urgency(), date(b), b.fingerprint))
-    });
-    all
+    incident.repositories.iter().map(String::as_str).collect()
 }
 
 const STYLE: &str = r#"
@@ -228,45 +159,30 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-impl Html<'_> {
-    fn page(&self, findings: &[Finding], summary: &Summary) -> String {
-        let incidents = incidents(findings, &self.context);
-        let mut page = String::with_capacity(16 * 1024 + incidents.len() * 2048);
-        page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-        page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        page.push_str(
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
-        );
-        let _ = writeln!(page, "<meta name=\"generator\" content=\"sqscan {}\">", env!("CARGO_PKG_VERSION"));
-        page.push_str("<title>sqscan report</title>\n<style>");
-        page.push_str(STYLE);
-        page.push_str("</style>\n</head>\n<body>\n");
-        self.header(&mut page, &incidents, summary);
-        summary_section(&mut page, &incidents, summary);
-        timeline_section(&mut page, &incidents);
-        incidents_section(&mut page, &incidents);
-        page.push_str("<script>");
-        page.push_str(SCRIPT);
-        page.push_str("</script>\n</body>\n</html>\n");
-        page
-    }
-
-    fn header(&self, page: &mut String, incidents: &[Incident], summary: &Summary) {
-        let root = self.context.root.as_deref().map(|r| r.display().to_string()).unwrap_or_default();
-        page.push_str("<header>\n<h1>sqscan report</h1>\n");
-        let _ = writeln!(
-            page,
-            "<p class=\"muted\">{} incidents ({} findings) in {} {} ({}){}; sqscan {}</p>",
-            incidents.len(),
-            summary.findings,
-            summary.scanned,
-            summary.unit.plural(),
-            escape(&human_bytes(summary.bytes)),
-            if root.is_empty() { String::new() } else { format!(" under <code>{}</code>", escape(&root)) },
-            env!("CARGO_PKG_VERSION"),
-        );
-        page.push_str("<p class=\"muted\">Secrets are always redacted here.</p>\n</header>\n");
-    }
+/// The whole page: incidents most urgent first, after an overview.
+pub fn page(mut incidents: Vec<Incident>, overview: &Overview, rules: &RuleSet) -> String {
+    incidents.sort_by_cached_key(|i| (urgency(i), i.fingerprint.clone()));
+    let mut page = String::with_capacity(16 * 1024 + incidents.len() * 2048);
+    page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    page.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n",
+    );
+    let _ = writeln!(page, "<meta name=\"generator\" content=\"sqscan {}\">", env!("CARGO_PKG_VERSION"));
+    page.push_str("<title>sqscan report</title>\n<style>");
+    page.push_str(STYLE);
+    page.push_str("</style>\n</head>\n<body>\n");
+    page.push_str("<header>\n<h1>sqscan report</h1>\n");
+    let _ =
+        writeln!(page, "<p class=\"muted\">{}; sqscan {}</p>", escape(&overview.headline), env!("CARGO_PKG_VERSION"));
+    page.push_str("<p class=\"muted\">Secrets are always redacted here.</p>\n</header>\n");
+    summary_section(&mut page, &incidents, overview);
+    timeline_section(&mut page, &incidents);
+    incidents_section(&mut page, &incidents, rules);
+    page.push_str("<script>");
+    page.push_str(SCRIPT);
+    page.push_str("</script>\n</body>\n</html>\n");
+    page
 }
 
 /// A card of counts: label → number, in the order given.
@@ -291,14 +207,14 @@ fn counted<T: Ord + Clone>(items: impl Iterator<Item = T>) -> BTreeMap<T, usize>
     counts
 }
 
-fn summary_section(page: &mut String, incidents: &[Incident], summary: &Summary) {
+fn summary_section(page: &mut String, incidents: &[Incident], overview: &Overview) {
     page.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">\n");
     let _ = writeln!(
         page,
         "<div class=\"card\" id=\"total\"><h3>Incidents</h3><div class=\"big\" data-count=\"incidents\">{}</div><div class=\"muted\">distinct secrets</div></div>",
         incidents.len()
     );
-    let severities = counted(incidents.iter().map(|i| std::cmp::Reverse(i.rule.severity)));
+    let severities = counted(incidents.iter().map(|i| std::cmp::Reverse(i.severity)));
     let severities: Vec<(String, usize)> = severities.into_iter().map(|(s, n)| (s.0.as_str().to_string(), n)).collect();
     card(page, "by-severity", "By severity", &severities);
     let order = ["active", "unknown", "unchecked", "inactive"];
@@ -306,27 +222,33 @@ fn summary_section(page: &mut String, incidents: &[Incident], summary: &Summary)
     let states: Vec<(String, usize)> =
         order.iter().filter_map(|s| states.get(s).map(|n| (s.to_string(), *n))).collect();
     card(page, "by-state", "By verification", &states);
-    let kinds = counted(incidents.iter().map(|i| i.rule.name.clone()));
+    let kinds = counted(incidents.iter().map(|i| i.rule_name.clone()));
     card(page, "by-kind", "By kind", &kinds.into_iter().collect::<Vec<_>>());
-    let repositories = counted(incidents.iter().flat_map(|i| i.repositories()).map(str::to_string));
-    card(page, "by-repository", "By repository", &repositories.into_iter().collect::<Vec<_>>());
-    let mut coverage = vec![(summary.unit.plural().to_string(), summary.scanned as usize)];
-    let skipped = counted(summary.skipped.iter().map(|s| s.reason.kind()));
-    coverage.extend(skipped.into_iter().map(|(kind, n)| (format!("skipped: {kind}"), n)));
-    card(page, "coverage", "Coverage", &coverage);
+    let by_repository = counted(incidents.iter().flat_map(repositories).map(str::to_string));
+    card(page, "by-repository", "By repository", &by_repository.into_iter().collect::<Vec<_>>());
+    card(page, "coverage", "Coverage", &overview.coverage);
     page.push_str("</div>\n");
-    if !summary.skipped.is_empty() {
-        page.push_str("<details><summary>What was skipped, and why</summary><ul>\n");
-        for skipped in summary.skipped.iter().take(1000) {
+    if !overview.repositories.is_empty() {
+        page.push_str("<details id=\"repositories\"><summary>Repositories and their coverage</summary><ul>\n");
+        for (repository, status, why) in &overview.repositories {
+            let why = if why.is_empty() { String::new() } else { format!(": {}", escape(why)) };
             let _ = writeln!(
                 page,
-                "<li><code>{}</code>: {}</li>",
-                escape(&skipped.path),
-                escape(&skipped.reason.to_string())
+                "<li data-status=\"{}\"><code>{}</code> {}{why}</li>",
+                escape(status),
+                escape(repository),
+                escape(status)
             );
         }
-        if summary.skipped.len() > 1000 {
-            let _ = writeln!(page, "<li>… and {} more (see the JSON report)</li>", summary.skipped.len() - 1000);
+        page.push_str("</ul></details>\n");
+    }
+    if !overview.gaps.is_empty() {
+        page.push_str("<details><summary>What was skipped, and why</summary><ul>\n");
+        for (what, why) in overview.gaps.iter().take(1000) {
+            let _ = writeln!(page, "<li><code>{}</code>: {}</li>", escape(what), escape(why));
+        }
+        if overview.gaps.len() > 1000 {
+            let _ = writeln!(page, "<li>… and {} more (see the JSON report)</li>", overview.gaps.len() - 1000);
         }
         page.push_str("</ul></details>\n");
     }
@@ -336,8 +258,7 @@ fn summary_section(page: &mut String, incidents: &[Incident], summary: &Summary)
 /// Bars of first introductions per month, as inline SVG.
 fn timeline_section(page: &mut String, incidents: &[Incident]) {
     page.push_str("<section id=\"timeline\">\n<h2>When secrets entered</h2>\n");
-    let months =
-        counted(incidents.iter().filter_map(|i| i.first().and_then(|l| l.commit)).filter_map(|c| month(&c.date)));
+    let months = counted(incidents.iter().filter_map(|i| i.first().and_then(|l| l.date.as_deref())).filter_map(month));
     let (Some(&first), Some(&last)) = (months.keys().next(), months.keys().next_back()) else {
         page.push_str("<p class=\"muted\">No commit dates: this report is not of a git history.</p>\n</section>\n");
         return;
@@ -399,19 +320,19 @@ fn select(page: &mut String, field: &str, label: &str, options: &[(String, Strin
     page.push_str("</select></label>\n");
 }
 
-fn incidents_section(page: &mut String, incidents: &[Incident]) {
+fn incidents_section(page: &mut String, incidents: &[Incident], rules: &RuleSet) {
     page.push_str("<section id=\"incidents\">\n<h2>Incidents, most urgent first</h2>\n");
     page.push_str("<div class=\"filters\" id=\"filters\" hidden>\n");
     page.push_str(
         "<label>Search <input id=\"filter-q\" type=\"search\" placeholder=\"path, author, rule…\"></label>\n",
     );
-    let kinds = counted(incidents.iter().map(|i| (i.rule.id.clone(), i.rule.name.clone())));
+    let kinds = counted(incidents.iter().map(|i| (i.rule.clone(), i.rule_name.clone())));
     select(page, "kind", "Kind", &kinds.into_keys().collect::<Vec<_>>());
     let states = ["active", "unknown", "unchecked", "inactive"].map(|s| (s.to_string(), s.to_string()));
     select(page, "state", "Verification", &states);
-    let repositories = counted(incidents.iter().flat_map(|i| i.repositories()).map(str::to_string));
-    let repositories: Vec<(String, String)> = repositories.into_keys().map(|r| (r.clone(), r)).collect();
-    select(page, "repository", "Repository", &repositories);
+    let by_repository = counted(incidents.iter().flat_map(repositories).map(str::to_string));
+    let by_repository: Vec<(String, String)> = by_repository.into_keys().map(|r| (r.clone(), r)).collect();
+    select(page, "repository", "Repository", &by_repository);
     let heads = [("head", "still at HEAD"), ("history", "history only"), ("tree", "working tree")]
         .map(|(v, t)| (v.to_string(), t.to_string()));
     select(page, "head", "Where", &heads);
@@ -421,25 +342,25 @@ fn incidents_section(page: &mut String, incidents: &[Incident]) {
         incident_row(page, incident);
     }
     page.push_str("</div>\n</section>\n");
-    remedies_section(page, incidents);
+    remedies_section(page, incidents, rules);
 }
 
 /// What to do, once per kind of token found.
-fn remedies_section(page: &mut String, incidents: &[Incident]) {
+fn remedies_section(page: &mut String, incidents: &[Incident], rules: &RuleSet) {
     page.push_str("<section id=\"remedies\">\n<h2>What to do</h2>\n");
-    let mut rules: Vec<&Rule> = incidents.iter().map(|i| i.rule).collect();
-    rules.sort_by(|a, b| a.id.cmp(&b.id));
-    rules.dedup_by(|a, b| a.id == b.id);
-    for rule in rules {
-        let help = rule.help.as_deref().unwrap_or(&rule.description);
+    let kinds: BTreeMap<&str, &str> = incidents.iter().map(|i| (i.rule.as_str(), i.rule_name.as_str())).collect();
+    for (id, name) in kinds {
+        let rule = rules.by_id(id);
+        let help =
+            rule.map(|r| r.help.as_deref().unwrap_or(&r.description)).unwrap_or("Revoke the token, then remove it.");
         let _ = write!(
             page,
             "<div class=\"remedy\" id=\"do-{}\"><h3>{}</h3><p>{}</p>",
-            escape(&rule.id),
-            escape(&rule.name),
+            escape(id),
+            escape(name),
             escape(help)
         );
-        if let Some(uri) = &rule.help_uri {
+        if let Some(uri) = rule.and_then(|r| r.help_uri.as_deref()) {
             let _ = write!(page, "<p class=\"muted\">More: {}</p>", escape(uri));
         }
         page.push_str("</div>\n");
@@ -447,37 +368,43 @@ fn remedies_section(page: &mut String, incidents: &[Incident]) {
     page.push_str("</section>\n");
 }
 
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
 fn incident_row(page: &mut String, incident: &Incident) {
-    let rule = incident.rule;
-    let repositories = incident.repositories().iter().map(|r| r.replace(' ', "\u{a0}")).collect::<Vec<_>>().join(" ");
+    let shown = repositories(incident).iter().map(|r| r.replace(' ', "\u{a0}")).collect::<Vec<_>>().join(" ");
     let _ = writeln!(
         page,
         "<div class=\"row incident\" role=\"row\" data-fingerprint=\"{}\" data-kind=\"{}\" data-state=\"{}\" data-head=\"{}\" data-repositories=\"{}\">",
-        escape(incident.fingerprint),
-        escape(&rule.id),
+        escape(&incident.fingerprint),
+        escape(&incident.rule),
         incident.state(),
         incident.head(),
-        escape(&repositories)
+        escape(&shown)
     );
-    let severity = rule.severity.as_str();
+    let severity = incident.severity.as_str();
     let _ = writeln!(page, "<div role=\"cell\" class=\"sev-{severity}\">{severity}</div>");
-    let key =
-        rule.sonar_key.as_deref().map(|k| format!(" <span class=\"muted\">{}</span>", escape(k))).unwrap_or_default();
+    let key = incident
+        .sonar_key
+        .as_deref()
+        .map(|k| format!(" <span class=\"muted\">{}</span>", escape(k)))
+        .unwrap_or_default();
     let _ = writeln!(
         page,
         "<div role=\"cell\">{}{key}<br><code class=\"muted\">{}</code></div>",
-        escape(&rule.name),
-        escape(&rule.id)
+        escape(&incident.rule_name),
+        escape(&incident.rule)
     );
     let _ = writeln!(
         page,
         "<div role=\"cell\"><code>{}</code><br><span class=\"muted\">fingerprint <code>{}</code></span></div>",
         escape(&incident.secret),
-        escape(incident.fingerprint)
+        escape(&incident.fingerprint)
     );
     let state = incident.state();
     let mut verification = format!("<span class=\"state state-{state}\">{state}</span>");
-    if let Some(v) = incident.verification {
+    if let Some(v) = &incident.verification {
         let _ = write!(verification, "<br><span class=\"muted\">{}</span>", escape(&v.detail));
         if let Some(expires) = &v.expires {
             let _ = write!(verification, "<br>expires {}", escape(expires));
@@ -486,16 +413,15 @@ fn incident_row(page: &mut String, incident: &Incident) {
     let _ = writeln!(page, "<div role=\"cell\">{verification}</div>");
     match incident.first() {
         Some(first) => {
-            let commit = first.commit.map_or(String::new(), |c| {
-                format!(
-                    "<code>{}</code> by {} &lt;{}&gt;<br>{}",
-                    escape(&c.id[..c.id.len().min(12)]),
-                    escape(&c.author),
-                    escape(&c.email),
-                    escape(&c.date)
-                )
-            });
-            let _ = writeln!(page, "<div role=\"cell\">{commit}<br>in <code>{}</code></div>", escape(first.path));
+            let _ = writeln!(
+                page,
+                "<div role=\"cell\"><code>{}</code> by {} &lt;{}&gt;<br>{}<br>in <code>{}</code></div>",
+                escape(short(first.commit.as_deref().unwrap_or_default())),
+                escape(first.author.as_deref().unwrap_or_default()),
+                escape(first.email.as_deref().unwrap_or_default()),
+                escape(first.date.as_deref().unwrap_or_default()),
+                escape(&first.path)
+            );
         }
         None => page.push_str("<div role=\"cell\" class=\"muted\">not a history</div>\n"),
     }
@@ -504,44 +430,101 @@ fn incident_row(page: &mut String, incident: &Incident) {
         "history" => "history only",
         _ => "",
     };
-    let _ = write!(
-        page,
-        "<div role=\"cell\">{} location{}",
-        incident.locations.len(),
-        if incident.locations.len() == 1 { "" } else { "s" }
-    );
+    let count = incident.locations.len();
+    let _ = write!(page, "<div role=\"cell\">{count} location{}", if count == 1 { "" } else { "s" });
     if !head.is_empty() {
         let _ = write!(page, "; {head}");
     }
     // Plain blocks, not <details>: ten thousand of those cost seconds to
     // render. Without JavaScript they all show; with it, a click opens one.
     page.push_str(" <a class=\"toggle\" href=\"#\">details</a><div class=\"more\">");
-    let _ = write!(page, "<p><code>{}</code></p><ul class=\"locations\">", escape(&incident.snippet));
+    let snippet = incident.locations.first().map_or("", |l| l.snippet.as_str());
+    let _ = write!(page, "<p><code>{}</code></p><ul class=\"locations\">", escape(snippet));
     for location in &incident.locations {
-        let mut text = format!("<code>{}</code>:{}", escape(location.path), location.line);
-        if let Some(repository) = location.repository {
+        let mut text = format!("<code>{}</code>:{}", escape(&location.path), location.line);
+        if let Some(repository) = &location.repository {
             let _ = write!(text, " in {}", escape(repository));
         }
-        if let Some(c) = location.commit {
+        if let Some(commit) = &location.commit {
             let _ = write!(
                 text,
                 " at <code>{}</code> by {} on {}",
-                escape(&c.id[..c.id.len().min(12)]),
-                escape(&c.author),
-                escape(&c.date)
+                escape(short(commit)),
+                escape(location.author.as_deref().unwrap_or_default()),
+                escape(location.date.as_deref().unwrap_or_default())
             );
+        }
+        if location.introductions > 1 {
+            let _ = write!(text, " ({} introductions)", location.introductions);
         }
         let _ = write!(page, "<li>{text}</li>");
     }
-    let _ = write!(page, "</ul><p><a href=\"#do-{}\">What to do</a></p>", escape(&rule.id));
+    let _ = write!(page, "</ul><p><a href=\"#do-{}\">What to do</a></p>", escape(&incident.rule));
     page.push_str("</div></div>\n</div>\n");
 }
 
 impl Document for Html<'_> {
     fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, summary: &Summary) -> io::Result<Notes> {
-        out.write_all(self.page(&findings, summary).as_bytes())?;
+        let root = self.context.root.as_deref().map(|r| r.display().to_string()).unwrap_or_default();
+        let headline = format!(
+            "{} findings in {} {} ({}){}",
+            summary.findings,
+            summary.scanned,
+            summary.unit.plural(),
+            human_bytes(summary.bytes),
+            if root.is_empty() { String::new() } else { format!(" under {root}") },
+        );
+        let mut coverage = vec![(summary.unit.plural().to_string(), summary.scanned as usize)];
+        let skipped = counted(summary.skipped.iter().map(|s| s.reason.kind()));
+        coverage.extend(skipped.into_iter().map(|(kind, n)| (format!("skipped: {kind}"), n)));
+        let gaps = summary.skipped.iter().map(|s| (s.path.clone(), s.reason.to_string())).collect();
+        let overview = Overview { headline, coverage, gaps, repositories: Vec::new() };
+        // Always redacted: a page gets mailed and archived.
+        let incidents = incidents(&findings, self.context.rules, true);
+        out.write_all(page(incidents, &overview, self.context.rules).as_bytes())?;
         Ok(Notes::new())
     }
+}
+
+/// An audit's page: its incidents, and every repository's coverage.
+pub fn write_audit(out: &mut dyn Write, report: &AuditReport, rules: &RuleSet) -> io::Result<()> {
+    let s = &report.stats;
+    let headline = format!(
+        "{} incidents in {} repositories ({} blobs, {})",
+        s.incidents,
+        s.repositories,
+        s.blobs_scanned + s.blobs_reused,
+        human_bytes(s.bytes)
+    );
+    let coverage = vec![
+        ("complete".to_string(), s.complete as usize),
+        ("partial".to_string(), s.partial as usize),
+        ("failed".to_string(), s.failed as usize),
+        ("blobs scanned".to_string(), s.blobs_scanned as usize),
+        ("blobs already scanned".to_string(), s.blobs_reused as usize),
+        ("blobs skipped".to_string(), s.blobs_skipped as usize),
+    ];
+    let repositories = report
+        .repositories
+        .iter()
+        .map(|r| (r.repository.clone(), r.status.as_str().to_string(), r.reason.clone().unwrap_or_default()))
+        .collect();
+    let gaps = report
+        .enumerations
+        .iter()
+        .filter_map(|e| e.stopped.as_ref().map(|why| (format!("{} {}", e.forge, e.target), why.clone())))
+        .collect();
+    let mut incidents = report.incidents.clone();
+    for incident in &mut incidents.iter_mut().filter(|i| !i.redacted) {
+        // A line shown in full may hold other secrets too: left out.
+        incident.secret = incident.redacted_secret();
+        incident.redacted = true;
+        for location in &mut incident.locations {
+            location.snippet = "(left out: the report was written with --no-redact)".to_string();
+        }
+    }
+    let overview = Overview { headline, coverage, gaps, repositories };
+    out.write_all(page(incidents, &overview, rules).as_bytes())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 use std::io::{self, Write};
 
+use super::audit::{AuditReport, Status};
 use super::{Document, Notes, Place, ReportContext, Summary, escaped};
 use crate::engine::Encoding;
 use crate::findings::{Finding, Liveness};
@@ -110,4 +111,56 @@ impl Document for Human<'_> {
         }
         Ok(Notes::new())
     }
+}
+
+/// An audit for people: each incident with every place it is, then each
+/// repository that was not read whole, and why.
+pub fn write_audit(out: &mut dyn Write, report: &AuditReport, color: bool) -> io::Result<()> {
+    let paint = Paint(color);
+    for incident in &report.incidents {
+        let mut tags: Vec<&str> = incident.sonar_key.iter().map(String::as_str).collect();
+        tags.push(incident.severity.as_str());
+        let count = incident.repositories.len();
+        writeln!(
+            out,
+            "{}  {} [{}]  in {count} repositor{}",
+            paint.wrap("1;31", &incident.rule_name),
+            incident.secret,
+            tags.join(", "),
+            if count == 1 { "y" } else { "ies" }
+        )?;
+        writeln!(out, "    fingerprint {}", paint.wrap("2", &incident.fingerprint))?;
+        if let Some(v) = &incident.verification {
+            writeln!(out, "    verified: {} ({})", v.status.as_str(), escaped(&v.detail))?;
+        }
+        for l in &incident.locations {
+            let mut line = format!(
+                "    {} {}:{}:{}",
+                escaped(l.repository.as_deref().unwrap_or("-")),
+                paint.wrap("35", &escaped(&l.path)),
+                l.line,
+                l.column
+            );
+            if let Some(commit) = &l.commit {
+                line.push_str(&format!(
+                    " added in {} by {} on {}",
+                    &commit[..commit.len().min(12)],
+                    escaped(l.author.as_deref().unwrap_or_default()),
+                    l.date.as_deref().unwrap_or_default()
+                ));
+            }
+            match l.at_head {
+                Some(true) => line.push_str("; still at HEAD"),
+                Some(false) => line.push_str("; history only"),
+                None => {}
+            }
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    for r in report.repositories.iter().filter(|r| r.status != Status::Complete) {
+        let why = r.reason.as_deref().unwrap_or_default();
+        writeln!(out, "{}: {} ({})", escaped(&r.repository), r.status.as_str(), escaped(why))?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::audit::AuditReport;
 use super::{Document, Notes, Place, ReportContext, Reporter, Summary};
 use crate::engine::Encoding;
 use crate::findings::{Commit, Finding};
@@ -229,4 +230,25 @@ impl Reporter for Lines<'_> {
         self.out.flush()?;
         Ok(Notes::new())
     }
+}
+
+/// An audit as one document: the model, field for field.
+pub fn write_audit(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}
+
+/// An audit as lines: `{"incident": …}` for each incident, then
+/// `{"repository": …}` for each repository, then `{"stats": …}`.
+pub fn write_audit_lines(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    for incident in &report.incidents {
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "incident": incident }))?;
+        out.write_all(b"\n")?;
+    }
+    for repository in &report.repositories {
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "repository": repository }))?;
+        out.write_all(b"\n")?;
+    }
+    serde_json::to_writer(&mut *out, &serde_json::json!({ "stats": report.stats }))?;
+    out.write_all(b"\n")
 }

@@ -2,10 +2,12 @@
 //! of matching, files or git. Stdout (or `--output`) carries the report;
 //! the summary line and warnings go to stderr, written by the caller.
 
+pub mod audit;
 mod baseline;
 mod csv;
 mod html;
 mod human;
+pub mod incident;
 mod json;
 pub mod progress;
 mod sarif;
@@ -116,6 +118,32 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
         Format::Html => Collected::boxed(out, html::Html { context }),
         Format::Baseline => Collected::boxed(out, baseline::BaselineWriter),
     }
+}
+
+/// Writes an audit's report in `format`; what the user should be told.
+pub fn write_audit(
+    format: Format,
+    out: &mut dyn Write,
+    report: &audit::AuditReport,
+    context: &ReportContext,
+) -> io::Result<Notes> {
+    let mut notes = Notes::new();
+    match format {
+        Format::Human => human::write_audit(out, report, context.color)?,
+        Format::Json => json::write_audit(out, report)?,
+        Format::Jsonl => json::write_audit_lines(out, report)?,
+        Format::Sarif => {
+            let (log, more) = sarif::audit_log(report, context.rules);
+            serde_json::to_writer_pretty(&mut *out, &log)?;
+            out.write_all(b"\n")?;
+            notes = more;
+        }
+        Format::Csv => csv::write_audit(out, report)?,
+        Format::Html => html::write_audit(out, report, context.rules)?,
+        Format::Baseline => baseline::write_audit(out, report)?,
+    }
+    out.flush()?;
+    Ok(notes)
 }
 
 /// Text from the scanned content (a file name) made safe for a terminal:

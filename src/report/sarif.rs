@@ -18,9 +18,11 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
+use super::audit::AuditReport;
+use super::incident::{Incident, Location as IncidentLocation};
 use super::{Document, Notes, Place, ReportContext, Summary};
 use crate::findings::{Finding, Liveness};
-use crate::rules::{Level, Rule};
+use crate::rules::{Level, Rule, RuleSet};
 
 pub const INFORMATION_URI: &str = "https://github.com/sqscan/sqscan";
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -34,18 +36,22 @@ pub struct Sarif<'a> {
     pub context: ReportContext<'a>,
 }
 
+fn driver(rules: Vec<ReportingDescriptor>) -> Tool {
+    let driver = ToolComponent::builder()
+        .name("sqscan")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(INFORMATION_URI)
+        .rules(rules)
+        .build();
+    Tool::builder().driver(driver).build()
+}
+
 impl Sarif<'_> {
     fn log(&self, findings: &[Finding]) -> SarifLog {
         let rules = self.context.rules.rules().iter().map(descriptor).collect::<Vec<_>>();
-        let driver = ToolComponent::builder()
-            .name("sqscan")
-            .version(env!("CARGO_PKG_VERSION"))
-            .semantic_version(env!("CARGO_PKG_VERSION"))
-            .information_uri(INFORMATION_URI)
-            .rules(rules)
-            .build();
         let results = findings.iter().map(|f| self.result(f)).collect::<Vec<_>>();
-        let mut run = Run::builder().tool(Tool::builder().driver(driver).build()).results(results).build();
+        let mut run = Run::builder().tool(driver(rules)).results(results).build();
         run.column_kind = Some(json!("unicodeCodePoints"));
         if let Some(root) = &self.context.root {
             let base = ArtifactLocation::builder().uri(directory_uri(root)).build();
@@ -121,12 +127,123 @@ impl Sarif<'_> {
     }
 }
 
-fn level(rule: &Rule) -> ResultLevel {
-    match rule.severity.level() {
+/// An audit as SARIF: one run per repository, told apart by
+/// `automationDetails.id` (`sqscan/audit/<identity>`), as GitHub expects
+/// of several analyses in one file; paths are relative to each repository.
+pub fn audit_log(report: &AuditReport, rules: &RuleSet) -> (SarifLog, Notes) {
+    let mut notes = Notes::new();
+    // Every rule the run knows, and any a shard knew that this one does not.
+    let mut descriptors: Vec<ReportingDescriptor> = rules.rules().iter().map(descriptor).collect();
+    let mut index: BTreeMap<String, usize> = rules.rules().iter().enumerate().map(|(n, r)| (r.id.clone(), n)).collect();
+    for incident in &report.incidents {
+        if !index.contains_key(&incident.rule) {
+            index.insert(incident.rule.clone(), descriptors.len());
+            descriptors.push(foreign_descriptor(incident));
+        }
+    }
+    let mut runs = Vec::new();
+    for repository in &report.repositories {
+        let mut results = Vec::new();
+        for incident in &report.incidents {
+            for location in incident.locations.iter().filter(|l| l.repository.as_ref() == Some(&repository.repository))
+            {
+                results.push(audit_result(incident, location, index[&incident.rule]));
+            }
+        }
+        if results.len() > MAX_RESULTS {
+            notes.push(format!(
+                "SARIF holds the first {MAX_RESULTS} of {} results for {} (GitHub's limit per run)",
+                results.len(),
+                repository.repository
+            ));
+            results.truncate(MAX_RESULTS);
+        }
+        let mut run = Run::builder().tool(driver(descriptors.clone())).results(results).build();
+        run.column_kind = Some(json!("utf16CodeUnits"));
+        let mut details = serde_sarif::sarif::RunAutomationDetails::builder().build();
+        details.id = Some(format!("sqscan/audit/{}", repository.repository));
+        run.automation_details = Some(details);
+        runs.push(run);
+    }
+    (SarifLog::builder().schema(SCHEMA).version(json!("2.1.0")).runs(runs).build(), notes)
+}
+
+fn audit_result(incident: &Incident, location: &IncidentLocation, rule_index: usize) -> SarifResult {
+    let region = Region::builder().start_line(location.line as i64).start_column(location.column as i64).build();
+    let artifact = ArtifactLocation::builder().uri(escape_uri_path(&location.path)).build();
+    let sarif_location = Location::builder()
+        .physical_location(PhysicalLocation::builder().artifact_location(artifact).region(region).build())
+        .build();
+    let redacted = incident.redacted_secret();
+    let message = format!("{} {redacted} found in {}.", incident.rule_name, location.path);
+    let mut properties = BTreeMap::from([
+        ("fingerprint".to_string(), json!(incident.fingerprint)),
+        ("secret".to_string(), json!(redacted)),
+        ("security-severity".to_string(), json!(incident.severity.security_severity())),
+        ("repositories".to_string(), json!(incident.repositories)),
+    ]);
+    let optional = [
+        ("commit", &location.commit),
+        ("author", &location.author),
+        ("authorEmail", &location.email),
+        ("date", &location.date),
+        ("blob", &location.blob),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            properties.insert(key.to_string(), json!(value));
+        }
+    }
+    if let Some(at_head) = location.at_head {
+        properties.insert("atHead".to_string(), json!(at_head));
+    }
+    if let Some(verification) = &incident.verification {
+        properties.insert("verification".to_string(), json!(verification));
+        if verification.status == Liveness::Active {
+            properties.insert("security-severity".to_string(), json!("10.0"));
+        }
+    }
+    SarifResult::builder()
+        .rule_id(incident.rule.clone())
+        .rule_index(rule_index as i64)
+        .level(severity_level(incident.severity.level()))
+        .message(Message::builder().text(message).build())
+        .locations(vec![sarif_location])
+        .partial_fingerprints(BTreeMap::from([(FINGERPRINT_KEY.to_string(), incident.fingerprint.clone())]))
+        .properties(PropertyBag::builder().additional_properties(properties).build())
+        .build()
+}
+
+/// A rule known only by what a report says of it (a shard's own rules).
+fn foreign_descriptor(incident: &Incident) -> ReportingDescriptor {
+    let level = incident.severity.level().as_str();
+    ReportingDescriptor::builder()
+        .id(incident.rule.clone())
+        .name(incident.rule_name.clone())
+        .short_description(MultiformatMessageString::builder().text(incident.rule_name.clone()).build())
+        .default_configuration(ReportingConfiguration::builder().level(json!(level)).build())
+        .properties(
+            PropertyBag::builder()
+                .tags(vec!["security".to_string(), "secret".to_string()])
+                .additional_properties(BTreeMap::from([(
+                    "security-severity".to_string(),
+                    json!(incident.severity.security_severity()),
+                )]))
+                .build(),
+        )
+        .build()
+}
+
+fn severity_level(level: Level) -> ResultLevel {
+    match level {
         Level::Error => ResultLevel::Error,
         Level::Warning => ResultLevel::Warning,
         Level::Note => ResultLevel::Note,
     }
+}
+
+fn level(rule: &Rule) -> ResultLevel {
+    severity_level(rule.severity.level())
 }
 
 fn descriptor(rule: &Rule) -> ReportingDescriptor {

@@ -173,6 +173,9 @@ impl std::error::Error for RuleError {}
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// A digest of every rule file's text: what an incremental audit keys
+    /// its memory of scanned blobs on, since new rules find new things.
+    digest: String,
 }
 
 impl RuleSet {
@@ -184,8 +187,11 @@ impl RuleSet {
     /// The built-in rules plus every rule file at `extra` (files, or
     /// directories whose `*.toml` files are read in name order).
     pub fn load(extra: &[PathBuf]) -> Result<RuleSet, RuleError> {
+        use sha2::Digest as _;
         let mut rules = Vec::new();
+        let mut digest = sha2::Sha256::new();
         for (origin, text) in builtin::BUILTIN_RULE_FILES {
+            digest.update(text.as_bytes());
             rules.extend(spec::parse(origin, text, false)?);
         }
         for path in extra {
@@ -197,6 +203,7 @@ impl RuleSet {
                     rule: None,
                     message: format!("cannot read: {e}"),
                 })?;
+                digest.update(text.as_bytes());
                 rules.extend(spec::parse(&origin, &text, true)?);
             }
         }
@@ -210,11 +217,22 @@ impl RuleSet {
                 });
             }
         }
-        Ok(RuleSet { rules })
+        let digest = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(RuleSet { rules, digest })
+    }
+
+    /// Changes whenever any rule's text does.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The rule with this id, if the set has it.
+    pub fn by_id(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
     }
 
     pub fn get(&self, index: usize) -> &Rule {

@@ -34,6 +34,18 @@ pub struct CommitGraph {
     /// Topological order, children before parents.
     pub commits: Vec<CommitNode>,
     pub head_tree: Option<Oid>,
+    /// Known commits (walked by an earlier run) where this walk stopped:
+    /// tips and parents of new commits, with their trees, so that what a
+    /// new commit inherited is not taken for an introduction.
+    pub boundary: OidMap<Oid>,
+}
+
+/// What an earlier run already walked: its commits are not walked again,
+/// its blobs not sent again.
+#[derive(Debug, Default)]
+pub struct Known {
+    pub commits: OidSet,
+    pub blobs: OidSet,
 }
 
 #[derive(Debug, Clone)]
@@ -43,22 +55,26 @@ pub struct CommitNode {
     pub parents: Vec<Oid>,
 }
 
-/// Walks every commit and tree, calling `send` with each blob once.
+/// Walks every commit from `tips` and every tree, but what `known` says
+/// an earlier run walked, calling `send` with each blob once.
 pub fn walk_all(
     repo: &Repository,
     objects: &mut Objects,
     tally: &Tally,
+    tips: &Tips,
+    known: Known,
     send: &mut dyn FnMut(BlobRef),
 ) -> anyhow::Result<CommitGraph> {
     let mut walker = TreeWalker {
         objects,
         tally,
         seen_trees: OidSet::default(),
-        seen_blobs: OidSet::default(),
+        seen_blobs: known.blobs,
         submodules: Default::default(),
         found: Vec::new(),
     };
-    let Tips { head, named } = tips(repo, tally)?;
+    let Tips { head, named } = tips;
+    let (head, named) = (*head, named.clone());
     let mut starts = Vec::new();
     for (name, id) in named {
         match walker.peel(id) {
@@ -71,25 +87,27 @@ pub fn walk_all(
         }
         walker.flush(send);
     }
-    let nodes = read_commits(walker.objects, &starts, &shallow_commits(repo), tally);
+    let (nodes, boundary) = read_commits(walker.objects, &starts, &shallow_commits(repo), &known.commits, tally);
     let commits = topological(&starts, nodes);
     for commit in &commits {
         walker.tree(commit.tree, "");
         walker.flush(send);
     }
-    let head_tree = head.and_then(|id| commits.iter().find(|c| c.id == id)).map(|c| c.tree);
-    Ok(CommitGraph { commits, head_tree })
+    let head_tree =
+        head.and_then(|id| commits.iter().find(|c| c.id == id).map(|c| c.tree).or(boundary.get(&id).copied()));
+    Ok(CommitGraph { commits, head_tree, boundary })
 }
 
 /// Where a walk starts: what HEAD names, and every ref's target (HEAD
 /// first, then by name).
-struct Tips {
-    head: Option<Oid>,
-    named: Vec<(String, Oid)>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tips {
+    pub head: Option<Oid>,
+    pub named: Vec<(String, Oid)>,
 }
 
 /// A ref that does not resolve is counted, and the scan incomplete.
-fn tips(repo: &Repository, tally: &Tally) -> anyhow::Result<Tips> {
+pub fn tips(repo: &Repository, tally: &Tally) -> anyhow::Result<Tips> {
     let mut tips = Vec::new();
     let head = match repo.head() {
         Ok(head) => head.target(),
@@ -121,16 +139,32 @@ fn tips(repo: &Repository, tally: &Tally) -> anyhow::Result<Tips> {
     Ok(Tips { head, named: tips })
 }
 
-/// Every commit reachable from `starts`, read through `objects`. Parents
-/// of a shallow clone's edge are not followed (the clone lacks them);
-/// every other commit that cannot be read is counted, and the walk goes on
-/// with the rest.
-fn read_commits(objects: &mut Objects, starts: &[Oid], shallow: &OidSet, tally: &Tally) -> OidMap<CommitNode> {
+/// Every commit reachable from `starts` but through a `known` one, read
+/// through `objects`, and the trees of the known ones where the walk
+/// stopped. Parents of a shallow clone's edge are not followed (the clone
+/// lacks them); every other commit that cannot be read is counted, and
+/// the walk goes on with the rest.
+fn read_commits(
+    objects: &mut Objects,
+    starts: &[Oid],
+    shallow: &OidSet,
+    known: &OidSet,
+    tally: &Tally,
+) -> (OidMap<CommitNode>, OidMap<Oid>) {
     let mut nodes: OidMap<CommitNode> = OidMap::default();
+    let mut boundary: OidMap<Oid> = OidMap::default();
     let mut failed = OidSet::default();
     let mut stack: Vec<Oid> = starts.iter().rev().copied().collect();
     while let Some(id) = stack.pop() {
-        if nodes.contains_key(&id) || failed.contains(&id) {
+        if nodes.contains_key(&id) || failed.contains(&id) || boundary.contains_key(&id) {
+            continue;
+        }
+        if known.contains(&id) {
+            if let Ok((ObjectType::Commit, data)) = objects.read(id, None)
+                && let Some(fields) = parse_commit(&data)
+            {
+                boundary.insert(id, fields.tree);
+            }
             continue;
         }
         let fields = match objects.read(id, None) {
@@ -151,7 +185,7 @@ fn read_commits(objects: &mut Objects, starts: &[Oid], shallow: &OidSet, tally: 
             }
         }
     }
-    nodes
+    (nodes, boundary)
 }
 
 /// Children before parents, starting from the tips in their order.

@@ -7,6 +7,7 @@
 mod blobs;
 mod changes;
 mod history;
+mod ledger;
 mod objects;
 pub mod pack;
 mod provenance;
@@ -20,6 +21,7 @@ use git2::{ObjectType, Oid};
 
 pub use changes::split_range;
 pub use history::MAX_TREE_DEPTH;
+pub use ledger::{Hit, Ledger, Memory, decode_ids, encode_ids};
 pub use repository::GitDir;
 pub use source::{BlobOptions, CommitRange, StagedChanges, Unreachable, WholeHistory};
 

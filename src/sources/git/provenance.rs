@@ -50,7 +50,17 @@ pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> 
     if targets.is_empty() || readers.is_empty() {
         return Ok(provenance);
     }
-    let trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
+    let mut tracer = Tracer { objects: &mut readers[0], targets, memo: OidMap::default() };
+    if let Some(head) = graph.head_tree
+        && let Some(held) = tracer.holdings(head, 1)
+    {
+        provenance.at_head = held.iter().map(|(path, blob)| (*blob, path.clone())).collect();
+    }
+    if graph.commits.is_empty() {
+        return Ok(provenance);
+    }
+    let mut trees: OidMap<Oid> = graph.commits.iter().map(|c| (c.id, c.tree)).collect();
+    trees.extend(graph.boundary.iter().map(|(commit, tree)| (*commit, *tree)));
     let count = graph.commits.len();
     let runs = readers.len().min(count.max(1));
     let found: std::io::Result<Vec<Vec<(Oid, Introduction)>>> = std::thread::scope(|scope| {
@@ -76,12 +86,6 @@ pub fn trace(readers: &mut [Objects], graph: &CommitGraph, targets: &OidSet) -> 
     // Oldest first: the last run holds the oldest commits.
     for (blob, introduction) in found?.into_iter().rev().flatten() {
         provenance.introductions.entry(blob).or_default().push(introduction);
-    }
-    let mut tracer = Tracer { objects: &mut readers[0], targets, memo: OidMap::default() };
-    if let Some(head) = graph.head_tree
-        && let Some(held) = tracer.holdings(head, 1)
-    {
-        provenance.at_head = held.iter().map(|(path, blob)| (*blob, path.clone())).collect();
     }
     Ok(provenance)
 }

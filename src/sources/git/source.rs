@@ -13,7 +13,8 @@ use git2::Oid;
 
 use super::blobs::BlobReader;
 use super::changes::{self, Change, RangeEnds};
-use super::history::{self, CommitGraph};
+use super::history::{self, CommitGraph, Known, Tips};
+use super::ledger::{Hit, Ledger, Memory};
 use super::objects::Objects;
 use super::pack::{PackPosition, PackSet};
 use super::{GitDir, OidMap, OidSet, commit_info, provenance};
@@ -44,6 +45,9 @@ pub struct WholeHistory {
     pub git: GitDir,
     pub options: BlobOptions,
     pub unreachable: Unreachable,
+    /// For incremental audits: what an earlier run learned (its blobs are
+    /// not read again), and where this run's learning goes.
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 /// What the commits of `A..B` added: only secrets on added lines.
@@ -83,7 +87,7 @@ impl Source for WholeHistory {
     }
 
     fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
-        history(scanner, &self.git, &self.options, self.unreachable, tally, sink)
+        history(scanner, &self.git, &self.options, self.unreachable, self.ledger.as_deref(), tally, sink)
     }
 }
 
@@ -120,17 +124,33 @@ fn history(
     git: &GitDir,
     options: &BlobOptions,
     unreachable: Unreachable,
+    ledger: Option<&Ledger>,
     tally: &Tally,
     sink: Sink,
 ) -> anyhow::Result<()> {
     report_damage(git, tally);
-    let packs = PackSet::open(git.path());
-    // Every packed blob is scanned in pack order, from the start, while one
-    // thread walks commits and trees to learn which blobs are reachable and
-    // where: both cores busy at once, and each worker rebuilding deltas from
-    // bases it has just built. What the walk finds that no pack holds
-    // (loose objects, entries the pack reader could not read) is scanned
-    // after it; what no ref reaches is left out.
+    let repo = git.open()?;
+    let tips = history::tips(&repo, tally)?;
+    let prior = ledger.map(|l| &l.prior).filter(|p| !p.blobs.is_empty() || !p.commits.is_empty());
+    if let Some(prior) = prior
+        && prior.complete
+        && prior.tips == tip_record(&tips)
+        && tally.skipped().is_empty()
+    {
+        return remembered(scanner, git, options, prior, ledger, tally, sink);
+    }
+    let known = prior.map_or_else(Known::default, |p| Known {
+        commits: p.commits.iter().copied().collect(),
+        blobs: p.blobs.iter().copied().collect(),
+    });
+    // A first scan reads every packed blob in pack order, from the start,
+    // while one thread walks commits and trees to learn which blobs are
+    // reachable and where: both cores busy at once, and each worker
+    // rebuilding deltas from bases it has just built. What the walk finds
+    // that no pack holds (loose objects, entries the pack reader could not
+    // read) is scanned after it; what no ref reaches is left out. A later
+    // scan reads only what the walk finds new, by id.
+    let packs = if prior.is_some() { PackSet::empty() } else { PackSet::open(git.path()) };
     let packed = packs.in_pack_order();
     tally.phase("scanning packs, walking history", Some(packed.len() as u64));
     let outcomes: Mutex<OidMap<BlobOutcome>> = Mutex::default();
@@ -138,7 +158,8 @@ fn history(
         let walker = scope.spawn(|| -> anyhow::Result<_> {
             let mut objects = Objects::new(&packs, git.open()?, options.max_file_size);
             let mut blobs = Vec::new();
-            let graph = history::walk_all(&git.open()?, &mut objects, tally, &mut |blob| blobs.push(blob))?;
+            let graph =
+                history::walk_all(&git.open()?, &mut objects, tally, &tips, known, &mut |blob| blobs.push(blob))?;
             Ok(((graph, blobs), objects))
         });
         in_parallel(git, options, &packs, packed.chunks(CHUNK), |reader, chunk| {
@@ -157,21 +178,34 @@ fn history(
         walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the history walk panicked")))
     })?;
     let (graph, blobs) = walked;
-    tally.phase("scanning loose objects", None);
+    tally.phase("scanning new blobs", Some(blobs.len() as u64));
     let mut outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
+    // Blobs whose outcome the same options would give again: not read again.
+    let settled: Mutex<Vec<Oid>> = Mutex::default();
     // A reachable blob's outcome, counted, its findings placed at its path.
-    let settle = |blob: &history::BlobRef, outcome: BlobOutcome| match outcome {
-        BlobOutcome::Scanned { bytes, mut findings } => {
-            tally.scanned(bytes);
-            if !findings.is_empty() {
-                for finding in &mut findings {
-                    finding.origin = blob_origin(git, &blob.path, blob.oid);
+    let settle = |blob: &history::BlobRef, outcome: BlobOutcome| {
+        let lasting = match outcome {
+            BlobOutcome::Scanned { bytes, mut findings } => {
+                tally.scanned(bytes);
+                if !findings.is_empty() {
+                    for finding in &mut findings {
+                        finding.origin = blob_origin(git, &blob.path, blob.oid);
+                    }
+                    lock(&hits).insert(blob.oid, findings);
                 }
-                lock(&hits).insert(blob.oid, findings);
+                true
             }
+            BlobOutcome::Skipped(reason) => {
+                let lasting =
+                    !matches!(reason, SkipReason::Missing | SkipReason::Unreadable(_) | SkipReason::Damaged(_));
+                tally.skip(blob_label(&blob.path, blob.oid), reason);
+                lasting
+            }
+        };
+        if lasting && ledger.is_some() {
+            lock(&settled).push(blob.oid);
         }
-        BlobOutcome::Skipped(reason) => tally.skip(blob_label(&blob.path, blob.oid), reason),
     };
     let reached: OidSet = blobs.iter().map(|b| b.oid).collect();
     let mut rest = Vec::new();
@@ -183,15 +217,23 @@ fn history(
     }
     in_parallel(git, options, &packs, rest.chunks(CHUNK), |reader, chunk| {
         for blob in chunk {
+            tally.step();
             settle(blob, scan_blob(scanner, reader, &blob_origin(git, &blob.path, blob.oid), blob.oid, None));
         }
     })?;
 
     let hits = hits.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let targets: OidSet = hits.keys().copied().collect();
+    // Blobs an earlier run found secrets in: read again for their findings,
+    // traced again only through the new commits.
+    let known_hits = match prior {
+        Some(prior) => rescan_hits(scanner, git, options, prior, tally)?,
+        None => OidMap::default(),
+    };
+    let mut targets: OidSet = hits.keys().copied().collect();
+    targets.extend(known_hits.keys().copied());
     tally.phase("tracing", None);
     let mut readers = vec![objects];
-    if !targets.is_empty() {
+    if !targets.is_empty() && graph.commits.len() > 1 {
         for _ in 1..options.threads.max(1) {
             readers.push(Objects::new(&packs, git.open()?, options.max_file_size));
         }
@@ -200,7 +242,10 @@ fn history(
     let mut objects = readers.swap_remove(0);
     let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
-    for (oid, findings) in &hits {
+    if let Some(prior) = prior {
+        located.extend(remembered_locations(prior, &known_hits, graph.commits.len()));
+    }
+    for (oid, findings) in hits.iter().chain(known_hits.iter()) {
         match provenance.introductions.get(oid) {
             Some(introductions) => {
                 for introduction in introductions {
@@ -216,17 +261,153 @@ fn history(
                 }
             }
             // Reachable only from a tag naming a tree or blob: no commit.
-            None => located.extend(findings.iter().map(|f| Located::new(f, f.path(), *oid, None))),
+            None if hits.contains_key(oid) => {
+                located.extend(findings.iter().map(|f| Located::new(f, f.path(), *oid, None)))
+            }
+            None => {}
         }
     }
-    let mut at_head = HashSet::new();
-    for (oid, path) in &provenance.at_head {
-        for finding in hits.get(oid).into_iter().flatten() {
-            at_head.insert((path.clone(), finding.fingerprint.clone()));
+    let held = head_holdings(&provenance.at_head, |oid| hits.get(oid).or(known_hits.get(oid)));
+    if let Some(ledger) = ledger {
+        let complete = !repo.is_shallow() && read_whole(tally);
+        let mut walked = Vec::new();
+        if complete {
+            walked.extend(prior.map(|p| p.commits.iter().copied()).into_iter().flatten());
+            walked.extend(graph.commits.iter().map(|c| c.id));
+        }
+        let mut blobs = prior.map(|p| p.blobs.clone()).unwrap_or_default();
+        blobs.extend(settled.into_inner().unwrap_or_else(|p| p.into_inner()));
+        ledger.learn(memory(tip_record(&tips), complete, walked, blobs, &located, &provenance.at_head));
+    }
+    emit_grouped(located, Some(&held), sink);
+    // What no ref reaches is judged against everything reached: a first scan.
+    if prior.is_none() {
+        unreached(scanner, git, options, unreachable, outcomes, &reached, tally, sink)?;
+    }
+    Ok(())
+}
+
+/// A repository whose tips have not moved since a complete earlier run:
+/// nothing to walk or read but the blobs that held secrets.
+fn remembered(
+    scanner: &Scanner,
+    git: &GitDir,
+    options: &BlobOptions,
+    prior: &Memory,
+    ledger: Option<&Ledger>,
+    tally: &Tally,
+    sink: Sink,
+) -> anyhow::Result<()> {
+    let known_hits = rescan_hits(scanner, git, options, prior, tally)?;
+    let located = remembered_locations(prior, &known_hits, 0);
+    let at_head: Vec<(Oid, String)> =
+        prior.at_head.iter().filter_map(|(blob, path)| Some((Oid::from_str(blob).ok()?, path.clone()))).collect();
+    let held = head_holdings(&at_head, |oid| known_hits.get(oid));
+    if let Some(ledger) = ledger {
+        ledger.learn(prior.clone());
+    }
+    emit_grouped(located, Some(&held), sink);
+    Ok(())
+}
+
+/// The findings of the blobs an earlier run found secrets in, read again
+/// (a ledger holds no secret), not counted as scanned.
+fn rescan_hits(
+    scanner: &Scanner,
+    git: &GitDir,
+    options: &BlobOptions,
+    prior: &Memory,
+    tally: &Tally,
+) -> anyhow::Result<OidMap<Vec<Finding>>> {
+    let mut found = OidMap::default();
+    if prior.hits.is_empty() {
+        return Ok(found);
+    }
+    let packs = PackSet::empty();
+    let mut reader = BlobReader::new(&packs, git.open()?, options.max_file_size, options.scan_binary);
+    for hit in &prior.hits {
+        let Ok(oid) = Oid::from_str(&hit.blob) else { continue };
+        if found.contains_key(&oid) {
+            continue;
+        }
+        match scan_blob(scanner, &mut reader, &blob_origin(git, &hit.path, oid), oid, None) {
+            BlobOutcome::Scanned { findings, .. } => {
+                found.insert(oid, findings);
+            }
+            BlobOutcome::Skipped(reason) => tally.skip(blob_label(&hit.path, oid), reason),
         }
     }
-    emit_grouped(located, Some(&at_head), sink);
-    unreached(scanner, git, options, unreachable, outcomes, &reached, tally, sink)
+    Ok(found)
+}
+
+/// Where an earlier run found each remembered blob introduced: older than
+/// every commit of this run's walk (`newest` of them), in the order
+/// remembered.
+fn remembered_locations(prior: &Memory, known_hits: &OidMap<Vec<Finding>>, newest: usize) -> Vec<Located> {
+    let count = prior.hits.len();
+    let mut located = Vec::new();
+    for (i, hit) in prior.hits.iter().enumerate() {
+        let Ok(oid) = Oid::from_str(&hit.blob) else { continue };
+        let Some(findings) = known_hits.get(&oid) else { continue };
+        let commit = hit.commit.clone().map(|c| (newest + count - i, Arc::new(c)));
+        for finding in findings {
+            located.push(Located::new(finding, &hit.path, oid, commit.clone()));
+        }
+    }
+    located
+}
+
+/// Whether the scan read all the tips reach: nothing lost, missing or damaged.
+fn read_whole(tally: &Tally) -> bool {
+    tally.skipped().iter().all(|s| {
+        !s.incomplete && !matches!(s.reason, SkipReason::Missing | SkipReason::Damaged(_) | SkipReason::Unreadable(_))
+    })
+}
+
+/// Ref → object id, as a ledger keeps tips.
+fn tip_record(tips: &Tips) -> BTreeMap<String, String> {
+    tips.named.iter().map(|(name, id)| (name.clone(), id.to_string())).collect()
+}
+
+/// (path, fingerprint) pairs HEAD holds, of the blobs at `at_head`.
+fn head_holdings<'f>(
+    at_head: &[(Oid, String)],
+    findings: impl Fn(&Oid) -> Option<&'f Vec<Finding>>,
+) -> HashSet<(String, String)> {
+    let mut held = HashSet::new();
+    for (oid, path) in at_head {
+        for finding in findings(oid).into_iter().flatten() {
+            held.insert((path.clone(), finding.fingerprint.clone()));
+        }
+    }
+    held
+}
+
+/// What this run learned, for the next: every introduction of a blob that
+/// held a secret, oldest first, once each.
+fn memory(
+    tips: BTreeMap<String, String>,
+    complete: bool,
+    mut commits: Vec<Oid>,
+    mut blobs: Vec<Oid>,
+    located: &[Located],
+    at_head: &[(Oid, String)],
+) -> Memory {
+    commits.sort_unstable();
+    commits.dedup();
+    blobs.sort_unstable();
+    blobs.dedup();
+    let mut order: Vec<&Located> = located.iter().collect();
+    order.sort_by_key(|l| (l.age.is_none(), std::cmp::Reverse(l.age)));
+    let mut seen = HashSet::new();
+    let hits = order
+        .into_iter()
+        .map(|l| &l.occurrence)
+        .filter(|o| seen.insert((o.blob.clone(), o.path.clone(), o.commit.as_ref().map(|c| c.id.clone()))))
+        .map(|o| Hit { blob: o.blob.clone(), path: o.path.clone(), commit: o.commit.as_deref().cloned() })
+        .collect();
+    let at_head = at_head.iter().map(|(blob, path)| (blob.to_string(), path.clone())).collect();
+    Memory { tips, complete, commits, blobs, hits, at_head }
 }
 
 /// Blobs no ref reaches: what the pack-order scan found that the walk did
