@@ -11,6 +11,7 @@
 //! a plan (settings and a source); `scan` runs one; `verify`, beside the
 //! flow, asks SonarQube whether found tokens are live.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -31,6 +31,10 @@ pub enum Command {
     Staged(StagedArgs),
     /// Write the current findings as a baseline file (takes the options of `scan`)
     Baseline(ScanArgs),
+    /// Audit many repositories: local ones, directories of them, URLs, whole organizations
+    Audit(Box<AuditArgs>),
+    /// Combine the JSON reports of an audit's shards into one report, in any format
+    Merge(MergeArgs),
     /// List the rules, or run every rule's examples through the engine
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -87,6 +91,94 @@ pub struct StagedArgs {
     pub binary: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Repositories: work trees, bare repositories, directories holding
+    /// many (searched below), or URLs to mirror (https, ssh, git://, file://)
+    pub targets: Vec<String>,
+    /// A file of repositories, one path or URL a line (`#` starts a comment)
+    #[arg(long, value_name = "FILE")]
+    pub repos: Option<PathBuf>,
+    /// Every repository of a GitHub organization or user (GITHUB_TOKEN; repeatable)
+    #[arg(long, value_name = "ORG", help_heading = "Organizations")]
+    pub github_org: Vec<String>,
+    /// Every project of a GitLab group and its subgroups (GITLAB_TOKEN; repeatable)
+    #[arg(long, value_name = "GROUP", help_heading = "Organizations")]
+    pub gitlab_group: Vec<String>,
+    /// Every repository of an Azure DevOps organization or project (AZURE_DEVOPS_EXT_PAT; repeatable)
+    #[arg(long, value_name = "ORG[/PROJECT]", help_heading = "Organizations")]
+    pub azure_devops: Vec<String>,
+    /// The GitHub API (GitHub Enterprise: https://HOST/api/v3)
+    #[arg(long, value_name = "URL", default_value = "https://api.github.com", help_heading = "Organizations")]
+    pub github_api_url: String,
+    /// The GitLab instance
+    #[arg(long, value_name = "URL", default_value = "https://gitlab.com", help_heading = "Organizations")]
+    pub gitlab_url: String,
+    /// The Azure DevOps service
+    #[arg(long, value_name = "URL", default_value = "https://dev.azure.com", help_heading = "Organizations")]
+    pub azure_devops_url: String,
+    /// Also audit forks
+    #[arg(long, help_heading = "Organizations")]
+    pub include_forks: bool,
+    /// Also audit archived (GitLab, GitHub) and disabled (Azure DevOps) repositories
+    #[arg(long, help_heading = "Organizations")]
+    pub include_archived: bool,
+    /// The longest a forge's rate limit is waited out, in seconds; past it the listing stops (and says so)
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, help_heading = "Organizations")]
+    pub rate_limit_wait: u64,
+    /// Where remote repositories are mirrored [default: the user's cache directory, sqscan/mirrors]
+    #[arg(long, value_name = "DIR", help_heading = "Incremental and sharded audits")]
+    pub cache: Option<PathBuf>,
+    /// Remember what was scanned here; a later run scans only new blobs
+    #[arg(long, value_name = "DIR", help_heading = "Incremental and sharded audits")]
+    pub state: Option<PathBuf>,
+    /// Append a JSON line per repository event (discovered, fetched, scanned, failed) to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Incremental and sharded audits")]
+    pub audit_log: Option<PathBuf>,
+    /// Audit only shard K of N (by a stable hash of each repository's identity)
+    #[arg(long, value_name = "K/N", conflicts_with = "shards", help_heading = "Incremental and sharded audits")]
+    pub shard: Option<String>,
+    /// N shards, this one picked by JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)
+    #[arg(long, value_name = "N", help_heading = "Incremental and sharded audits")]
+    pub shards: Option<u64>,
+    /// Repositories scanned at once [default: one per core, at most 8]
+    #[arg(long, value_name = "N", help_heading = "Performance")]
+    pub jobs: Option<usize>,
+    /// Scan binary blobs too (skipped and counted by default)
+    #[arg(long)]
+    pub binary: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports of an audit's shards (`sqscan audit --format json`)
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format [default: human]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Extra rule files the shards ran with (for SARIF and HTML rule help)
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// When to colour the human format
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub color: When,
+    /// Print no summary line on standard error
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Exit code when incidents are reported
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub exit_code: u8,
+    /// Exit as usual (0 or 1) even when a shard's audit was incomplete
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! incomplete). It builds no source by hand and writes no report.
 
 mod args;
+mod audit;
 mod plan;
 mod settings;
 
@@ -26,6 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Baseline(args) => execute(Plan::scan(args, Some(Format::Baseline))?),
         Command::Git(args) => execute(Plan::git(args)?),
         Command::Staged(args) => execute(Plan::staged(args)?),
+        Command::Audit(args) => audit::audit(args),
+        Command::Merge(args) => audit::merge(args),
         Command::Rules(RulesCommand::List(args)) => list_rules(args),
         Command::Rules(RulesCommand::Test(args)) => test_rules(args),
         Command::Completions { shell } => {

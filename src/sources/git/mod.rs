@@ -22,7 +22,7 @@ use git2::{ObjectType, Oid};
 pub use changes::split_range;
 pub use history::MAX_TREE_DEPTH;
 pub use ledger::{Hit, Ledger, Memory, decode_ids, encode_ids};
-pub use repository::GitDir;
+pub use repository::{GitDir, normalised_url};
 pub use source::{BlobOptions, CommitRange, StagedChanges, Unreachable, WholeHistory};
 
 use objects::Objects;
