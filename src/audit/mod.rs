@@ -136,7 +136,21 @@ pub fn run(audit: &Audit, scanner: &Scanner, verifier: Option<&Verifier>, redact
 fn gather(audit: &Audit) -> (Vec<Repository>, Vec<Enumeration>) {
     let mut all: BTreeMap<String, Repository> = BTreeMap::new();
     for repository in &audit.targets {
-        all.entry(repository.identity.clone()).or_insert_with(|| repository.clone());
+        match all.get(&repository.identity) {
+            // Two clones of one remote are one repository: audited once, and said.
+            Some(kept) if kept.location != repository.location => {
+                if audit.progress != Progress::Quiet {
+                    eprintln!(
+                        "sqscan: warning: {} and {} are both {}: audited once, as the first",
+                        kept.location, repository.location, repository.identity
+                    );
+                }
+            }
+            Some(_) => {}
+            None => {
+                all.insert(repository.identity.clone(), repository.clone());
+            }
+        }
     }
     let mut enumerations = Vec::new();
     for query in &audit.queries {

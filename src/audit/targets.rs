@@ -26,6 +26,15 @@ pub enum Location {
     Remote { url: String, forge: Option<super::forges::Credential> },
 }
 
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(path) => write!(f, "{}", crate::report::escaped(&slashed(path))),
+            Location::Remote { url, .. } => write!(f, "{}", crate::report::escaped(&normalised_url(url))),
+        }
+    }
+}
+
 /// The most lines a `--repos` file may hold.
 const LIST_LIMIT: u64 = 64 << 20;
 /// How deep a directory of repositories is searched.

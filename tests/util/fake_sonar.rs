@@ -14,6 +14,8 @@ pub struct Request {
     pub path: String,
     pub authorization: Option<String>,
     pub user_agent: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,9 +116,10 @@ fn serve(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let text = String::from_utf8_lossy(&head);
     let mut lines = text.split("\r\n");
     let path = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
-    let mut request = Request { path, authorization: None, user_agent: None };
+    let mut request = Request { path, authorization: None, user_agent: None, headers: Vec::new() };
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
+            request.headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
             match name.trim().to_ascii_lowercase().as_str() {
                 "authorization" => request.authorization = Some(value.trim().to_string()),
                 "user-agent" => request.user_agent = Some(value.trim().to_string()),

@@ -162,9 +162,16 @@ fn paged(
             .ok_or_else(|| format!("{}: not a list of repositories", host_of(&next).unwrap_or("?")))?;
         items.iter().for_each(&mut *each);
         url = match (page.next_link(), page.header("x-next-page").filter(|p| !p.trim().is_empty())) {
+            (Some(link), _) if link == next => return Err("a page links to itself: stopped".to_string()),
             (Some(link), _) if same_origin(&link, &first) => Some(link),
             (Some(_), _) => return Err("a next-page link points to another host: not followed".to_string()),
-            (None, Some(number)) if !items.is_empty() => Some(with_page(&first, number.trim())),
+            (None, Some(number)) if !items.is_empty() => {
+                let following = with_page(&first, number.trim());
+                if following == next {
+                    return Err("a page names itself as the next: stopped".to_string());
+                }
+                Some(following)
+            }
             _ => None,
         };
     }
