@@ -498,3 +498,55 @@ fn a_state_directory_is_locked_and_checked_before_any_work() {
     assert_eq!(code, 2);
     assert!(err.contains("damaged"), "{err}");
 }
+
+#[test]
+fn a_forge_token_reaches_git_through_askpass_for_the_forge_host_only() {
+    let served = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("tempdir");
+    let repo = work_repo(&[&[("app.env", Some(&format!("SONAR_TOKEN={SOT}\n")))]]);
+    publish(&repo, served.path(), "acme/app.git");
+    let server = util::git_http::GitHttp::start(served.path(), "x-access-token", FORGE_TOKEN);
+    let clone_url = server.url("acme/app.git");
+    let listed = clone_url.clone();
+    let github = FakeSonar::start(move |_| {
+        Reply::json(200, json!([{"full_name": "acme/app", "clone_url": listed, "archived": false, "fork": false}]))
+    });
+    let audit = |token: Option<&str>| {
+        let mut command = sqscan();
+        command
+            .current_dir(work.path())
+            .args(["audit", "--github-org", "acme", "--github-api-url", &github.url(), "--cache", "cache"])
+            .args(["--audit-log", "log.jsonl", "--format", "json"])
+            .env_remove("GITHUB_TOKEN")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        if let Some(token) = token {
+            command.env("GITHUB_TOKEN", token);
+        }
+        run(command)
+    };
+    // Without a token git is refused, and never waits at a prompt.
+    let (code, out, err) = audit(None);
+    assert_eq!(code, 2, "{err}");
+    let report = json(&out);
+    assert_eq!(report["repositories"][0]["status"], "failed", "{report:#}");
+    // With one, git gets it from GIT_ASKPASS, in a header, and clones.
+    let (code, out, err) = audit(Some(FORGE_TOKEN));
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    assert_eq!(report["repositories"][0]["status"], "complete", "{report:#}");
+    assert_eq!(report["incidents"][0]["secret"], "sqco_7kwY…4Kl5");
+    assert!(server.seen.lock().unwrap().iter().any(|a| a.as_deref().is_some_and(|a| a.starts_with("Basic "))));
+    // The mirror's configuration holds no credential.
+    let mirror = std::fs::read_dir(work.path().join("cache"))
+        .expect("cache")
+        .flatten()
+        .find(|e| e.path().extension().is_some_and(|x| x == "git"))
+        .expect("a mirror");
+    let config = std::fs::read_to_string(mirror.path().join("config")).expect("config");
+    let log = std::fs::read_to_string(work.path().join("log.jsonl")).expect("log");
+    assert_secret_free(&[&out, &err, &config, &log]);
+    // A fetch, the next week: askpass again.
+    let (code, _, err) = audit(Some(FORGE_TOKEN));
+    assert_eq!(code, 1, "{err}");
+}

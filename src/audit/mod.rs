@@ -83,6 +83,8 @@ pub fn run(audit: &Audit, scanner: &Scanner, verifier: Option<&Verifier>, redact
     let bar = progress_bar(audit.progress, total as u64);
     let queue = Mutex::new(repositories.into_iter());
     let done: Mutex<Vec<Scanned>> = Mutex::default();
+    // Blobs and bytes of the repositories done, for the bar.
+    let read = Mutex::new((0u64, 0u64));
     let jobs = audit.jobs.clamp(1, total.max(1));
     std::thread::scope(|scope| {
         for _ in 0..jobs {
@@ -90,10 +92,19 @@ pub fn run(audit: &Audit, scanner: &Scanner, verifier: Option<&Verifier>, redact
                 loop {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
                     let Some(repository) = next else { break };
+                    let status = |read: &(u64, u64)| {
+                        let (blobs, bytes) = *read;
+                        format!("{blobs} blobs, {} · {}", crate::report::human_bytes(bytes), repository.identity)
+                    };
                     if let Some(bar) = &bar {
-                        bar.set_message(repository.identity.clone());
+                        bar.set_message(status(&read.lock().unwrap_or_else(|p| p.into_inner())));
                     }
                     let scanned = audit_one(audit, scanner, &repository);
+                    {
+                        let mut read = read.lock().unwrap_or_else(|p| p.into_inner());
+                        read.0 += scanned.report.blobs_scanned;
+                        read.1 += scanned.report.bytes;
+                    }
                     let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
                     done.push(scanned);
                     let last = done.last().map(|s| &s.report);

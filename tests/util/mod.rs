@@ -5,6 +5,7 @@
 
 pub mod fake_sonar;
 pub mod forge;
+pub mod git_http;
 
 use std::path::{Path, PathBuf};
 
