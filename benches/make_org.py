@@ -12,7 +12,7 @@ import random
 import subprocess
 import sys
 
-SHARED = "sqco_7kwYwFTY6UeVCDzqOAzRKNNvMNBsf0D57iQ6s0QVHvHkdpgmXmPoLwE4Kl5"
+SHARED = "sqco_7kwYwFTY6UeVCDzqOAzRKNNvMNBsf0D57iQ6s0QVHvHkdpgmXmPoLwE4Kl5"  # sqscan:allow (a fake token, for the benchmark)
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 

@@ -4,7 +4,7 @@
 //! incomplete (after the report), 0 otherwise.
 
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,7 +30,8 @@ use crate::sources::git::BlobOptions;
 const MAX_DEFAULT_JOBS: usize = 8;
 
 pub fn audit(args: &AuditArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::new(&args.common, Path::new("."), None)?;
+    // Many repositories, one run: a config only when named (--config).
+    let settings = Settings::new(&args.common, None, None)?;
     let plan = plan(args, &settings)?;
     let scanner = settings.scanner()?;
     let mut out = settings.open_output()?;

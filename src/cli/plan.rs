@@ -52,7 +52,7 @@ impl Plan {
             [only] if only.canonical.is_dir() => only.canonical.clone(),
             _ => PathBuf::from("."),
         };
-        let settings = Settings::new(&args.common, &config_dir, format)?;
+        let settings = Settings::new(&args.common, Some(&config_dir), format)?;
         let options = WalkOptions {
             honor_ignore_files: !args.walk.no_ignore,
             skip_hidden: args.walk.skip_hidden,
@@ -74,7 +74,7 @@ impl Plan {
     pub fn git(args: &GitArgs) -> anyhow::Result<Plan> {
         let git = GitDir::discover(args.repo.as_deref().unwrap_or(Path::new(".")))?;
         let root = git.root().to_path_buf();
-        let settings = Settings::new(&args.common, &root, None)?;
+        let settings = Settings::new(&args.common, Some(&root), None)?;
         let options = blob_options(&settings, args.binary);
         let source: Box<dyn Source> = match (&args.range, &args.since_commit) {
             (Some(spec), _) => {
@@ -100,7 +100,7 @@ impl Plan {
         };
         let git = GitDir::discover(repo_path)?;
         let root = git.root().to_path_buf();
-        let settings = Settings::new(&args.common, &root, None)?;
+        let settings = Settings::new(&args.common, Some(&root), None)?;
         if files.is_empty() {
             let source = StagedChanges::new(git, blob_options(&settings, args.binary))?;
             return Ok(Plan { settings, source: Box::new(source), root: Some(root) });

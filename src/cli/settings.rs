@@ -36,12 +36,14 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// `config_dir` is where `.sqscan.toml` is looked for by default;
-    /// `format` overrides `--format` (the `baseline` command).
-    pub fn new(args: &CommonArgs, config_dir: &Path, format: Option<Format>) -> anyhow::Result<Settings> {
-        let config_file = match &args.config {
-            Some(path) => Some(path.clone()),
-            None => Some(config_dir.join(config::FILE_NAME)).filter(|p| p.is_file()),
+    /// `config_dir` is where `.sqscan.toml` is looked for by default (an
+    /// audit has none: only `--config`); `format` overrides `--format`
+    /// (the `baseline` command).
+    pub fn new(args: &CommonArgs, config_dir: Option<&Path>, format: Option<Format>) -> anyhow::Result<Settings> {
+        let config_file = match (&args.config, config_dir) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(dir)) => Some(dir.join(config::FILE_NAME)).filter(|p| p.is_file()),
+            (None, None) => None,
         };
         let config = match &config_file {
             Some(path) => Config::load(path).with_context(|| format!("reading config {}", path.display()))?,
