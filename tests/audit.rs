@@ -550,3 +550,36 @@ fn a_forge_token_reaches_git_through_askpass_for_the_forge_host_only() {
     let (code, _, err) = audit(Some(FORGE_TOKEN));
     assert_eq!(code, 1, "{err}");
 }
+
+#[test]
+fn verification_asks_once_per_incident_and_fail_on_active_passes_dead_tokens() {
+    let root = tempfile::tempdir().expect("tempdir");
+    for n in 0..3 {
+        let repo = work_repo(&[&[("ci.env", Some(&format!("SONAR_TOKEN={SOT}\nrepo={n}\n")))]]);
+        std::fs::rename(repo.sandbox.path(), root.path().join(format!("r{n}"))).expect("move");
+    }
+    // SonarQube Cloud, where this token is dead: every probe answers 401.
+    let dead = || FakeSonar::start(|_| Reply::json(401, json!({"errors": [{"msg": "Authentication required"}]})));
+    let (cloud, us) = (dead(), dead());
+    let audit = |extra: &[&str]| {
+        let mut command = sqscan();
+        command
+            .args(["audit", "--verify", "--format", "json", "-q"])
+            .args(extra)
+            .arg(root.path())
+            .env("SQSCAN_SONARCLOUD_URL", cloud.url())
+            .env("SQSCAN_SONARQUBE_US_URL", us.url());
+        run(command)
+    };
+    let (code, out, err) = audit(&[]);
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    assert_eq!(report["incidents"].as_array().expect("incidents").len(), 1);
+    assert_eq!(report["incidents"][0]["verification"]["status"], "inactive", "{report:#}");
+    let with_token =
+        cloud.requests().iter().filter(|r| r.authorization.as_deref().is_some_and(|a| a.contains(SOT))).count();
+    assert_eq!(with_token, 1, "one secret in three repositories is checked once");
+    let (code, _, err) = audit(&["--fail-on", "active"]);
+    assert_eq!(code, 0, "a dead token does not fail --fail-on active: {err}");
+    assert_secret_free(&[&out, &err]);
+}

@@ -99,7 +99,18 @@ pub fn run(audit: &Audit, scanner: &Scanner, verifier: Option<&Verifier>, redact
                     if let Some(bar) = &bar {
                         bar.set_message(status(&read.lock().unwrap_or_else(|p| p.into_inner())));
                     }
-                    let scanned = audit_one(audit, scanner, &repository);
+                    // A bug met in one repository is that repository's failure.
+                    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        audit_one(audit, scanner, &repository)
+                    }))
+                    .unwrap_or_else(|_| Scanned {
+                        report: failed_report(
+                            &repository.identity,
+                            "sqscan failed on this repository (a bug: please report it)".to_string(),
+                            Instant::now(),
+                        ),
+                        findings: Vec::new(),
+                    });
                     {
                         let mut read = read.lock().unwrap_or_else(|p| p.into_inner());
                         read.0 += scanned.report.blobs_scanned;
