@@ -482,6 +482,22 @@ fn a_state_directory_is_locked_and_checked_before_any_work() {
     let state = tempfile::tempdir().expect("tempdir");
     let (code, _, err) = run(sqscan().args(["audit", "-q", "--state"]).arg(state.path()).arg(repo.path()));
     assert_eq!(code, 1, "{err}");
+    // Other read options: what was remembered no longer holds; all is read again.
+    let (_, out, _) = run(sqscan()
+        .args(["audit", "-q", "--format", "json", "--max-file-size", "1M", "--state"])
+        .arg(state.path())
+        .arg(repo.path()));
+    let again = json(&out);
+    assert_eq!(
+        (again["stats"]["blobs_scanned"].as_u64(), again["stats"]["blobs_reused"].as_u64()),
+        (Some(1), Some(0)),
+        "{again:#}"
+    );
+    let (_, out, _) = run(sqscan()
+        .args(["audit", "-q", "--format", "json", "--max-file-size", "1M", "--state"])
+        .arg(state.path())
+        .arg(repo.path()));
+    assert_eq!(json(&out)["stats"]["blobs_reused"], 1);
     let lock = std::fs::File::open(state.path().join("lock")).expect("a lock file");
     lock.try_lock().expect("free once the run ended");
     let (code, _, err) = run(sqscan().args(["audit", "--state"]).arg(state.path()).arg(repo.path()));

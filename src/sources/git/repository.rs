@@ -61,7 +61,7 @@ impl GitDir {
         // a corrupt object still fails to inflate, and is reported. With a
         // damaged pack it checks, since a repaired index (see above) maps
         // the objects it lost to another object's place.
-        git2::opts::strict_hash_verification(!damage.is_empty());
+        strict_hashes(!damage.is_empty());
         let shadow =
             if damage.is_empty() {
                 None
@@ -152,6 +152,16 @@ impl Shadow {
         }
         Ok(Shadow { _dir: dir, objects })
     }
+}
+
+/// libgit2's hash verification is one switch for the whole process, and an
+/// audit opens many repositories at once: once any is damaged it stays on
+/// (slower for the rest, never unsafe for that one).
+fn strict_hashes(damaged: bool) {
+    static STRICT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut strict = STRICT.lock().unwrap_or_else(|p| p.into_inner());
+    *strict |= damaged;
+    git2::opts::strict_hash_verification(*strict);
 }
 
 /// A remote URL as a stable name: scheme, lower-case host and path, no
