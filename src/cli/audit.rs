@@ -36,7 +36,7 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let scanner = settings.scanner()?;
     let mut out = settings.open_output()?;
     let report = audit::run(&plan, &scanner, settings.verifier.as_ref(), settings.redact);
-    let context = settings.report_context(None);
+    let context = settings.report_context(None, "audit");
     let notes = report::write_audit(settings.format, &mut out, &report, &context).context("writing the report")?;
     drop(out);
     let failing = failing(&report, settings.fail_on);
@@ -168,7 +168,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         When::Never => false,
         When::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let context = ReportContext { rules: &rules, redact: true, root: None, color };
+    let context = ReportContext { rules: &rules, redact: true, root: None, color, automation: Default::default() };
     let mut out: Box<dyn io::Write> = match &args.output {
         Some(path) => Box::new(io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,

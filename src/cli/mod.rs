@@ -47,7 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn execute(plan: Plan) -> anyhow::Result<ExitCode> {
     let settings = &plan.settings;
     let scanner = settings.scanner()?;
-    let reporter = report::reporter(settings.format, settings.open_output()?, settings.report_context(plan.root));
+    let reporter =
+        report::reporter(settings.format, settings.open_output()?, settings.report_context(plan.root, plan.analysis));
     let outcome = scan::run(&scanner, plan.source.as_ref(), &settings.policy(), reporter)?;
     Ok(finish(settings, &outcome))
 }

@@ -24,6 +24,8 @@ pub struct Plan {
     pub source: Box<dyn Source>,
     /// Where shown paths are relative to (SARIF's `%SRCROOT%`).
     pub root: Option<PathBuf>,
+    /// What kind of run: `scan`, `git`, `range` or `staged`.
+    pub analysis: &'static str,
 }
 
 impl Plan {
@@ -67,7 +69,7 @@ impl Plan {
         if read_stdin {
             sources.push(Box::new(Stdin { max_size: settings.max_file_size, scan_binary: args.walk.binary }));
         }
-        Ok(Plan { settings, source: Box::new(Combined(sources)), root: shown_root })
+        Ok(Plan { settings, source: Box::new(Combined(sources)), root: shown_root, analysis: "scan" })
     }
 
     /// `sqscan git`: a whole history, or what a range of commits added.
@@ -76,6 +78,7 @@ impl Plan {
         let root = git.root().to_path_buf();
         let settings = Settings::new(&args.common, Some(&root), None)?;
         let options = blob_options(&settings, args.binary);
+        let analysis = if args.range.is_some() || args.since_commit.is_some() { "range" } else { "git" };
         let source: Box<dyn Source> = match (&args.range, &args.since_commit) {
             (Some(spec), _) => {
                 let (from, to) = git::split_range(spec)?;
@@ -87,7 +90,7 @@ impl Plan {
                 Box::new(WholeHistory { git, options, unreachable, ledger: None })
             }
         };
-        Ok(Plan { settings, source, root: Some(root) })
+        Ok(Plan { settings, source, root: Some(root), analysis })
     }
 
     /// `sqscan staged`: the index against HEAD; or, given files, those
@@ -103,7 +106,7 @@ impl Plan {
         let settings = Settings::new(&args.common, Some(&root), None)?;
         if files.is_empty() {
             let source = StagedChanges::new(git, blob_options(&settings, args.binary))?;
-            return Ok(Plan { settings, source: Box::new(source), root: Some(root) });
+            return Ok(Plan { settings, source: Box::new(source), root: Some(root), analysis: "staged" });
         }
         let targets = files
             .iter()
@@ -120,7 +123,8 @@ impl Plan {
             report: None,
         };
         let shown_root = root.path().map(Path::to_path_buf);
-        Ok(Plan { settings, source: Box::new(WorkingTree { targets, root, options }), root: shown_root })
+        let source = Box::new(WorkingTree { targets, root, options });
+        Ok(Plan { settings, source, root: shown_root, analysis: "staged" })
     }
 }
 

@@ -141,7 +141,9 @@ impl Settings {
         Ok(crate::scan::Scanner::new(&self.rules, &self.suppressor)?.with_hints(self.verifier.is_some()))
     }
 
-    pub fn report_context(&self, root: Option<PathBuf>) -> ReportContext<'_> {
-        ReportContext { rules: &self.rules, redact: self.redact, root, color: self.color }
+    /// `kind`: what run this is (`scan`, `git`, `range`, `staged`, `audit`).
+    pub fn report_context(&self, root: Option<PathBuf>, kind: &str) -> ReportContext<'_> {
+        let automation = crate::report::Automation::of(kind, |name| std::env::var(name).ok());
+        ReportContext { rules: &self.rules, redact: self.redact, root, color: self.color, automation }
     }
 }

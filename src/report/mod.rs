@@ -62,6 +62,55 @@ pub struct ReportContext<'a> {
     pub root: Option<PathBuf>,
     /// Colour the human format (a terminal, and not `NO_COLOR`).
     pub color: bool,
+    /// What run this is, for SARIF's `automationDetails`.
+    pub automation: Automation,
+}
+
+/// SARIF's `automationDetails`: on GitHub, `sqscan/<kind>/` (the category,
+/// so that a `scan` and a `git` upload from one workflow do not replace
+/// each other); in Azure Pipelines, the build and phase that Advanced
+/// Security ingestion attaches the run to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Automation {
+    pub id: String,
+    pub properties: BTreeMap<String, serde_json::Value>,
+}
+
+impl Automation {
+    /// For a run of `kind` (`scan`, `git`, `range`, `staged`, `audit`),
+    /// from the CI environment it runs in.
+    pub fn of(kind: &str, env: impl Fn(&str) -> Option<String>) -> Automation {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let azure = get("TF_BUILD").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let (Some(definition), Some(definition_name), Some(phase), Some(phase_name)) =
+            (get("SYSTEM_DEFINITIONID"), get("BUILD_DEFINITIONNAME"), get("SYSTEM_PHASEID"), get("SYSTEM_PHASENAME"))
+        else {
+            return Automation { id: format!("sqscan/{kind}/"), properties: BTreeMap::new() };
+        };
+        if !azure {
+            return Automation { id: format!("sqscan/{kind}/"), properties: BTreeMap::new() };
+        }
+        let organization = get("SYSTEM_COLLECTIONURI")
+            .map(|uri| uri.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        let parts = [
+            organization,
+            get("SYSTEM_TEAMPROJECT").unwrap_or_default(),
+            definition.clone(),
+            phase.clone(),
+            get("BUILD_SOURCEBRANCH").unwrap_or_default(),
+            get("BUILD_BUILDID").unwrap_or_default(),
+        ];
+        let number = |v: &str| v.parse::<u64>().map(serde_json::Value::from).unwrap_or_else(|_| v.into());
+        let properties = BTreeMap::from([
+            ("azuredevops/pipeline/build/buildDefinitionId".to_string(), number(&definition)),
+            ("azuredevops/pipeline/build/buildDefinitionName".to_string(), definition_name.into()),
+            ("azuredevops/pipeline/build/phaseId".to_string(), phase.into()),
+            ("azuredevops/pipeline/build/phaseName".to_string(), phase_name.into()),
+            ("sqscan/kind".to_string(), kind.into()),
+        ]);
+        Automation { id: format!("azuredevops/pipeline/build/{}", parts.join("/")), properties }
+    }
 }
 
 pub trait Reporter {

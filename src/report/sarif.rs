@@ -39,6 +39,7 @@ pub struct Sarif<'a> {
 fn driver(rules: Vec<ReportingDescriptor>) -> Tool {
     let driver = ToolComponent::builder()
         .name("sqscan")
+        .full_name(concat!("sqscan ", env!("CARGO_PKG_VERSION"), ": SonarQube token scanner"))
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri(INFORMATION_URI)
@@ -52,6 +53,9 @@ impl Sarif<'_> {
         let rules = self.context.rules.rules().iter().map(descriptor).collect::<Vec<_>>();
         let results = findings.iter().map(|f| self.result(f)).collect::<Vec<_>>();
         let mut run = Run::builder().tool(driver(rules)).results(results).build();
+        // The category (the id up to its last `/`) keeps a `scan` and a `git`
+        // upload from one workflow apart.
+        run.automation_details = Some(automation_details(&self.context.automation));
         run.column_kind = Some(json!("unicodeCodePoints"));
         if let Some(root) = &self.context.root {
             let base = ArtifactLocation::builder().uri(directory_uri(root)).build();
@@ -166,6 +170,15 @@ pub fn audit_log(report: &AuditReport, rules: &RuleSet) -> (SarifLog, Notes) {
         runs.push(run);
     }
     (SarifLog::builder().schema(SCHEMA).version(json!("2.1.0")).runs(runs).build(), notes)
+}
+
+fn automation_details(automation: &super::Automation) -> serde_sarif::sarif::RunAutomationDetails {
+    let mut details = serde_sarif::sarif::RunAutomationDetails::builder().build();
+    details.id = Some(automation.id.clone());
+    if !automation.properties.is_empty() {
+        details.properties = Some(PropertyBag::builder().additional_properties(automation.properties.clone()).build());
+    }
+    details
 }
 
 fn audit_result(incident: &Incident, location: &IncidentLocation, rule_index: usize) -> SarifResult {
