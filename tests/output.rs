@@ -214,6 +214,46 @@ fn a_report_written_to_a_file_still_lists_findings_on_stderr() {
     assert!(quiet.is_empty(), "{quiet}");
 }
 
+/// Issue 10: one run feeds the upload and the log: `--format` repeats,
+/// each paired in order with an `-o`, one at most on standard output.
+#[test]
+fn one_run_writes_several_formats() {
+    let sandbox = sandbox_with_leaks();
+    let (code, stdout, stderr) = run(sandbox.sqscan(&[
+        "scan",
+        "--format",
+        "sarif",
+        "-o",
+        "out.sarif",
+        "--format",
+        "json",
+        "-o",
+        "out.json",
+        "--format",
+        "human",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout.contains("SonarQube Cloud Scoped Organization Token") && stdout.contains("conf/app.env:2:13"),
+        "{stdout}"
+    );
+    let sarif = json(&std::fs::read_to_string(sandbox.join("out.sarif")).expect("sarif"));
+    let document = json(&std::fs::read_to_string(sandbox.join("out.json")).expect("json"));
+    let results = sarif["runs"][0]["results"].as_array().expect("results").len();
+    assert_eq!(results, document["findings"].as_array().expect("findings").len());
+    assert!(results >= 2);
+    // Neither report file is scanned as part of the tree.
+    assert!(!stdout.contains("out.json") && !stdout.contains("out.sarif"), "{stdout}");
+    for bad in [
+        &["scan", "--format", "json", "--format", "sarif"][..],
+        &["scan", "--format", "json", "-o", "a", "-o", "b"][..],
+        &["scan", "--format", "json", "-o", "a", "--format", "sarif", "-o", "a"][..],
+    ] {
+        let (code, _, stderr) = run(sandbox.sqscan(bad));
+        assert_eq!((code, stderr.lines().count()), (2, 1), "{bad:?}: {stderr}");
+    }
+}
+
 /// Issue 10: shell completions and a manual page.
 #[test]
 fn completions_and_the_manual_are_printed() {

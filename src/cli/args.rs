@@ -203,12 +203,13 @@ pub struct WalkArgs {
 
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Output format [default: human]
-    #[arg(long, value_enum, help_heading = "Output")]
-    pub format: Option<Format>,
-    /// Write the report to FILE instead of standard output
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
-    pub output: Option<PathBuf>,
+    /// Output format [default: human]; repeatable, each paired in order
+    /// with an -o (`--format sarif -o a.sarif --format human`)
+    #[arg(long, value_enum, action = clap::ArgAction::Append, help_heading = "Output")]
+    pub format: Vec<Format>,
+    /// Write the report to FILE instead of standard output (one per --format)
+    #[arg(short, long, value_name = "FILE", action = clap::ArgAction::Append, help_heading = "Output")]
+    pub output: Vec<PathBuf>,
     /// Show secrets in full instead of redacted
     #[arg(long, help_heading = "Output")]
     pub no_redact: bool,

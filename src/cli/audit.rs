@@ -34,11 +34,14 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::new(&args.common, None, None)?;
     let plan = plan(args, &settings)?;
     let scanner = settings.scanner()?;
-    let mut out = settings.open_output()?;
+    let mut outputs = settings.open_outputs()?;
     let report = audit::run(&plan, &scanner, settings.verifier.as_ref(), settings.redact);
     let context = settings.report_context(None, "audit");
-    let notes = report::write_audit(settings.format, &mut out, &report, &context).context("writing the report")?;
-    drop(out);
+    let mut notes = Vec::new();
+    for (format, out) in &mut outputs {
+        notes.extend(report::write_audit(*format, out, &report, &context).context("writing the report")?);
+    }
+    drop(outputs);
     let failing = failing(&report, settings.fail_on);
     finish(&report, &notes, settings.quiet, settings.allow_incomplete, settings.exit_code, settings.format, failing)
 }

@@ -47,8 +47,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn execute(plan: Plan) -> anyhow::Result<ExitCode> {
     let settings = &plan.settings;
     let scanner = settings.scanner()?;
-    let reporter =
-        report::reporter(settings.format, settings.open_output()?, settings.report_context(plan.root, plan.analysis));
+    let mut reporters = Vec::new();
+    for (format, out) in settings.open_outputs()? {
+        reporters.push(report::reporter(format, out, settings.report_context(plan.root.clone(), plan.analysis)));
+    }
+    let reporter = report::fan_out(reporters);
     let outcome = scan::run(&scanner, plan.source.as_ref(), &settings.policy(), reporter)?;
     Ok(finish(settings, &outcome))
 }

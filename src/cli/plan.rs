@@ -31,7 +31,7 @@ pub struct Plan {
 impl Plan {
     /// `sqscan scan` (and `sqscan baseline`, whose `format` is fixed).
     pub fn scan(args: &ScanArgs, format: Option<Format>) -> anyhow::Result<Plan> {
-        if let (Some(_), Some(asked)) = (format, args.common.format) {
+        if let (Some(_), Some(&asked)) = (format, args.common.format.first()) {
             let asked =
                 clap::ValueEnum::to_possible_value(&asked).map(|v| v.get_name().to_string()).unwrap_or_default();
             anyhow::bail!("sqscan baseline writes a baseline; for --format {asked}, use sqscan scan");
@@ -43,10 +43,8 @@ impl Plan {
             targets.push(Target::new(path).with_context(|| format!("{}", path.display()))?);
         }
         let targets = Target::distinct(targets);
-        let report = args.common.output.as_deref().and_then(canonical_output);
-        if let Some(report) = &report
-            && targets.iter().any(|t| t.canonical == *report)
-        {
+        let reports: Vec<PathBuf> = args.common.output.iter().filter_map(|o| canonical_output(o)).collect();
+        if let Some(report) = reports.iter().find(|r| targets.iter().any(|t| t.canonical == **r)) {
             anyhow::bail!("-o {}: that file is being scanned; write the report elsewhere", report.display());
         }
         let root = ScanRoot::for_targets(&targets).context("finding the current directory")?;
@@ -62,7 +60,7 @@ impl Plan {
             max_file_size: settings.max_file_size,
             scan_binary: args.walk.binary,
             threads: settings.threads,
-            report,
+            reports,
         };
         let shown_root = root.path().map(Path::to_path_buf);
         let mut sources: Vec<Box<dyn Source>> = vec![Box::new(WorkingTree { targets, root, options })];
@@ -120,7 +118,7 @@ impl Plan {
             max_file_size: settings.max_file_size,
             scan_binary: args.binary,
             threads: settings.threads,
-            report: None,
+            reports: Vec::new(),
         };
         let shown_root = root.path().map(Path::to_path_buf);
         let source = Box::new(WorkingTree { targets, root, options });

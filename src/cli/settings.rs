@@ -19,8 +19,10 @@ use crate::verify::{Verifier, VerifyOptions};
 const THREADS_PER_CORE: usize = 8;
 
 pub struct Settings {
+    /// The first report's format (what exit codes and listing go by).
     pub format: Format,
-    pub output: Option<PathBuf>,
+    /// Every report: a format, and its file (or standard output).
+    pub reports: Vec<(Format, Option<PathBuf>)>,
     pub redact: bool,
     pub color: bool,
     pub progress: bool,
@@ -61,8 +63,9 @@ impl Settings {
                 Some(path) => format!("reading config {}", path.display()),
                 None => "config".to_string(),
             })?;
-        let format = format.or(args.format).unwrap_or(Format::Human);
-        let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+        let reports = pair_reports(format, &args.format, &args.output)?;
+        let format = reports[0].0;
+        let to_terminal = reports.iter().any(|(_, file)| file.is_none()) && io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = match args.threads {
@@ -92,7 +95,7 @@ impl Settings {
         };
         Ok(Settings {
             format,
-            output: args.output.clone(),
+            reports,
             redact: !args.no_redact,
             color: match args.color {
                 When::Always => true,
@@ -116,23 +119,18 @@ impl Settings {
         })
     }
 
-    /// Where the report goes: the `--output` file (created now, so that a
-    /// bad path fails before scanning) or standard output.
-    pub fn open_output(&self) -> anyhow::Result<Box<dyn Write>> {
-        Ok(match &self.output {
-            Some(path) => {
-                let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-                Box::new(io::BufWriter::new(file))
-            }
-            None => Box::new(io::BufWriter::new(io::stdout().lock())),
-        })
+    /// Where each report goes, with its format: its `--output` file
+    /// (created now, so that a bad path fails before scanning) or
+    /// standard output.
+    pub fn open_outputs(&self) -> anyhow::Result<Vec<(Format, Box<dyn Write>)>> {
+        self.reports.iter().map(|(format, file)| Ok((*format, open(file.as_deref())?))).collect()
     }
 
     /// What a run does besides reporting: verification, what fails, progress.
     pub fn policy(&self) -> Policy<'_> {
         // A report written to a file leaves the log with a count alone:
         // list what was found there too.
-        let list = self.output.is_some() && !self.quiet;
+        let list = self.reports.iter().all(|(_, file)| file.is_some()) && !self.quiet;
         Policy { verifier: self.verifier.as_ref(), fail_on: self.fail_on, progress: self.progress, list }
     }
 
@@ -146,4 +144,42 @@ impl Settings {
         let automation = crate::report::Automation::of(kind, |name| std::env::var(name).ok());
         ReportContext { rules: &self.rules, redact: self.redact, root, color: self.color, automation }
     }
+}
+
+/// `--format` and `-o` paired in order; one format at most without a file
+/// (standard output). `forced` is the only format a command writes.
+fn pair_reports(
+    forced: Option<Format>,
+    formats: &[Format],
+    outputs: &[PathBuf],
+) -> anyhow::Result<Vec<(Format, Option<PathBuf>)>> {
+    let formats: Vec<Format> = match (forced, formats.is_empty()) {
+        (Some(forced), _) => vec![forced],
+        (None, true) => vec![Format::Human],
+        (None, false) => formats.to_vec(),
+    };
+    if outputs.len() > formats.len() {
+        anyhow::bail!("{} -o files for {} --format: give each -o its --format", outputs.len(), formats.len());
+    }
+    if formats.len() - outputs.len() > 1 {
+        anyhow::bail!("more than one --format would go to standard output: give all but one an -o FILE");
+    }
+    for (n, a) in outputs.iter().enumerate() {
+        if outputs[..n].iter().any(|b| b == a) {
+            anyhow::bail!("-o {}: named twice", a.display());
+        }
+    }
+    let mut files = outputs.iter().cloned().map(Some);
+    Ok(formats.into_iter().map(|format| (format, files.next().flatten())).collect())
+}
+
+/// A report's destination: a file, created now, or standard output.
+fn open(file: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match file {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            Box::new(io::BufWriter::new(file))
+        }
+        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    })
 }

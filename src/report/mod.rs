@@ -169,6 +169,30 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
     }
 }
 
+/// One reporter feeding several (`--format sarif -o a.sarif --format human`).
+pub fn fan_out<'a>(mut reporters: Vec<Box<dyn Reporter + 'a>>) -> Box<dyn Reporter + 'a> {
+    if reporters.len() == 1 {
+        return reporters.remove(0);
+    }
+    Box::new(FanOut(reporters))
+}
+
+struct FanOut<'a>(Vec<Box<dyn Reporter + 'a>>);
+
+impl Reporter for FanOut<'_> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|reporter| reporter.finding(finding.clone()))
+    }
+
+    fn finish(self: Box<Self>, summary: &Summary) -> io::Result<Notes> {
+        let mut notes = Notes::new();
+        for reporter in self.0 {
+            notes.extend(reporter.finish(summary)?);
+        }
+        Ok(notes)
+    }
+}
+
 /// Writes an audit's report in `format`; what the user should be told.
 pub fn write_audit(
     format: Format,

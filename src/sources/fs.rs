@@ -44,7 +44,7 @@ pub struct WalkOptions {
     pub threads: usize,
     /// The report being written (`-o`), when it may lie in the tree: it is
     /// sqscan's own output, not the user's content, and is not scanned.
-    pub report: Option<std::path::PathBuf>,
+    pub reports: Vec<std::path::PathBuf>,
 }
 
 /// Walks every target and calls `visit` with each file to scan, from as
@@ -97,9 +97,10 @@ fn visit_entry(
         return;
     }
     let path = entry.path();
-    if let Some(report) = &options.report
-        && path.file_name() == report.file_name()
-        && path.canonicalize().is_ok_and(|p| p == *report)
+    if options
+        .reports
+        .iter()
+        .any(|report| path.file_name() == report.file_name() && path.canonicalize().is_ok_and(|p| p == *report))
     {
         return;
     }
