@@ -7,7 +7,7 @@ mod util;
 
 use std::path::{Path, PathBuf};
 
-use util::{GitRepo, HEX, SOT, SQP, SQU, run};
+use util::{GitRepo, HEX, SOT, SQP, SQU, json, run};
 
 /// Three secrets over four commits, one of them twice, one removed again,
 /// in files whose names are markup and a formula.
@@ -115,4 +115,88 @@ fn html_renders_counts_rows_and_filters_in_a_real_browser() {
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/html-report.png");
     rendered(&browser, &url, Some(&shot));
     assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "a screenshot under target/");
+}
+
+/// Issue 10: GitLab's Secret Detection report, checked field by field
+/// against what schema 15.x requires (GitLab's published schema file is
+/// not reachable from this machine; these are its requirements as GitLab
+/// documents them).
+#[test]
+fn gitlab_secret_detection_report_has_what_gitlab_requires() {
+    let repo = history();
+    let tree = |args: &[&str], env: Option<&str>| {
+        let mut command = repo.sqscan(args);
+        command.args(["--format", "gitlab", "--no-redact", "-q"]);
+        match env {
+            Some(sha) => command.env("CI_COMMIT_SHA", sha),
+            None => command.env_remove("CI_COMMIT_SHA"),
+        };
+        let (code, out, err) = run(command);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            !out.contains(SOT) && !out.contains(SQP) && !out.contains(HEX) && !out.contains("raw_source_code_extract"),
+            "{out}"
+        );
+        json(&out)
+    };
+    let no_zone = |t: &str| {
+        t.len() == 19
+            && t.as_bytes()[10] == b'T'
+            && t.chars().enumerate().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                10 => c == 'T',
+                13 | 16 => c == ':',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    let uuid = |t: &str| {
+        t.len() == 36
+            && t.chars()
+                .enumerate()
+                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+    };
+    for (report, history) in
+        [(tree(&["git"], None), true), (tree(&["scan", "."], Some("0123456789abcdef0123456789abcdef01234567")), false)]
+    {
+        assert!(report["version"].as_str().is_some_and(|v| v.starts_with("15.")), "{report:#}");
+        let scan = &report["scan"];
+        assert_eq!(scan["type"], "secret_detection");
+        assert_eq!(scan["status"], "success");
+        for part in ["analyzer", "scanner"] {
+            assert_eq!(scan[part]["id"], "sqscan");
+            assert_eq!(scan[part]["name"], "sqscan");
+            assert!(scan[part]["version"].is_string() && scan[part]["vendor"]["name"].is_string());
+        }
+        assert!(
+            no_zone(scan["start_time"].as_str().unwrap_or_default())
+                && no_zone(scan["end_time"].as_str().unwrap_or_default()),
+            "{scan:#}"
+        );
+        let vulnerabilities = report["vulnerabilities"].as_array().expect("vulnerabilities");
+        assert!(!vulnerabilities.is_empty());
+        let mut ids = std::collections::HashSet::new();
+        for v in vulnerabilities {
+            assert!(uuid(v["id"].as_str().unwrap_or_default()) && ids.insert(v["id"].to_string()), "{v:#}");
+            assert!(
+                ["Critical", "High", "Medium", "Low", "Info", "Unknown"]
+                    .contains(&v["severity"].as_str().unwrap_or_default())
+            );
+            assert!(v["name"].is_string() && v["description"].is_string());
+            let identifiers = v["identifiers"].as_array().expect("identifiers");
+            assert!(
+                identifiers.iter().all(|i| i["type"].is_string() && i["name"].is_string() && i["value"].is_string())
+            );
+            assert!(identifiers.iter().any(|i| i["type"] == "cwe" && i["value"] == "798"), "{v:#}");
+            let location = &v["location"];
+            assert!(location["file"].is_string() && location["start_line"].as_u64().is_some_and(|l| l >= 1));
+            let sha = location["commit"]["sha"].as_str().unwrap_or_default();
+            if history {
+                assert!(sha.len() == 40 && sha != "0123456789abcdef0123456789abcdef01234567", "{v:#}");
+            } else {
+                assert_eq!(sha, "0123456789abcdef0123456789abcdef01234567");
+            }
+        }
+    }
+    // The same finding keeps its id from one pipeline to the next.
+    assert_eq!(tree(&["git"], None)["vulnerabilities"][0]["id"], tree(&["git"], None)["vulnerabilities"][0]["id"]);
 }

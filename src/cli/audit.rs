@@ -32,6 +32,11 @@ const MAX_DEFAULT_JOBS: usize = 8;
 pub fn audit(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     // Many repositories, one run: a config only when named (--config).
     let settings = Settings::new(&args.common, None, None)?;
+    if settings.reports.iter().any(|(format, _)| *format == Format::Gitlab) {
+        anyhow::bail!(
+            "--format gitlab reports one repository to its own pipeline; an audit writes json, sarif, html, csv…"
+        );
+    }
     let plan = plan(args, &settings)?;
     let scanner = settings.scanner()?;
     let mut outputs = settings.open_outputs()?;

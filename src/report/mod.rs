@@ -5,6 +5,7 @@
 pub mod audit;
 mod baseline;
 mod csv;
+mod gitlab;
 mod html;
 mod human;
 pub mod incident;
@@ -35,6 +36,8 @@ pub enum Format {
     Csv,
     /// One self-contained page for people (secrets always redacted)
     Html,
+    /// GitLab's Secret Detection report (`reports: secret_detection`)
+    Gitlab,
     /// The findings as a baseline file (`sqscan baseline`).
     Baseline,
 }
@@ -165,6 +168,7 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
         Format::Sarif => Collected::boxed(out, sarif::Sarif { context }),
         Format::Csv => Collected::boxed(out, csv::Csv { context }),
         Format::Html => Collected::boxed(out, html::Html { context }),
+        Format::Gitlab => Collected::boxed(out, gitlab::Gitlab { context }),
         Format::Baseline => Collected::boxed(out, baseline::BaselineWriter),
     }
 }
@@ -214,6 +218,9 @@ pub fn write_audit(
         Format::Csv => csv::write_audit(out, report)?,
         Format::Html => html::write_audit(out, report, context.rules)?,
         Format::Baseline => baseline::write_audit(out, report)?,
+        Format::Gitlab => {
+            return Err(io::Error::other("--format gitlab is for one repository's pipeline, not an audit"));
+        }
     }
     out.flush()?;
     Ok(notes)
