@@ -200,3 +200,40 @@ fn gitlab_secret_detection_report_has_what_gitlab_requires() {
     // The same finding keeps its id from one pipeline to the next.
     assert_eq!(tree(&["git"], None)["vulnerabilities"][0]["id"], tree(&["git"], None)["vulnerabilities"][0]["id"]);
 }
+
+/// Issue 10: SonarQube's generic external issues (10.3+), for teams whose
+/// pipeline already runs a Sonar analysis.
+#[test]
+fn sonarqube_generic_issues_carry_rules_impacts_and_todays_findings_only() {
+    let repo = history();
+    let (code, out, err) = run(repo.sqscan(&["git", "--format", "sonarqube", "--no-redact"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains(SOT) && !out.contains(SQP) && !out.contains(HEX), "{out}");
+    let report = json(&out);
+    let issues = report["issues"].as_array().expect("issues");
+    let paths: Vec<&str> = issues.iter().filter_map(|i| i["primaryLocation"]["filePath"].as_str()).collect();
+    // The file the fourth commit deleted is not in today's files: left out, and said.
+    assert!(!paths.contains(&"=HYPERLINK(1).env") && paths.contains(&"ci/build.sh"), "{paths:?}");
+    assert!(err.contains("leaves out 1 findings that are only in history"), "{err}");
+    for issue in issues {
+        let rule = issue["ruleId"].as_str().expect("a rule id");
+        let declared = report["rules"].as_array().expect("rules").iter().find(|r| r["id"] == rule).expect("its rule");
+        assert_eq!(declared["engineId"], "sqscan");
+        assert_eq!(declared["cleanCodeAttribute"], "TRUSTWORTHY");
+        assert_eq!(declared["impacts"][0]["softwareQuality"], "SECURITY");
+        assert!(declared["name"].is_string() && declared["description"].is_string());
+        let range = &issue["primaryLocation"]["textRange"];
+        assert!(range["startLine"].as_u64().is_some_and(|l| l >= 1));
+        assert!(range["startColumn"].as_u64() < range["endColumn"].as_u64());
+    }
+    let cloud = issues.iter().find(|i| i["ruleId"] == "sonarqube-cloud-scoped-org-token").expect("the SOT");
+    // `SONAR_TOKEN=` is 12 characters: the token starts at column 12, from 0.
+    assert_eq!(cloud["primaryLocation"]["textRange"]["startColumn"], 12);
+    let rule = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["id"] == "sonarqube-cloud-scoped-org-token")
+        .expect("rule");
+    assert_eq!((rule["severity"].as_str(), rule["type"].as_str()), (Some("BLOCKER"), Some("VULNERABILITY")));
+}

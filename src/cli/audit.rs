@@ -32,9 +32,10 @@ const MAX_DEFAULT_JOBS: usize = 8;
 pub fn audit(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     // Many repositories, one run: a config only when named (--config).
     let settings = Settings::new(&args.common, None, None)?;
-    if settings.reports.iter().any(|(format, _)| *format == Format::Gitlab) {
+    if let Some((format, _)) = settings.reports.iter().find(|(f, _)| matches!(f, Format::Gitlab | Format::Sonarqube)) {
+        let name = clap::ValueEnum::to_possible_value(format).map(|v| v.get_name().to_string()).unwrap_or_default();
         anyhow::bail!(
-            "--format gitlab reports one repository to its own pipeline; an audit writes json, sarif, html, csv…"
+            "--format {name} reports one repository to its own pipeline; an audit writes json, sarif, html, csv…"
         );
     }
     let plan = plan(args, &settings)?;

@@ -12,6 +12,7 @@ pub mod incident;
 mod json;
 pub mod progress;
 mod sarif;
+mod sonarqube;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,8 @@ pub enum Format {
     Html,
     /// GitLab's Secret Detection report (`reports: secret_detection`)
     Gitlab,
+    /// SonarQube's generic external issues (`sonar.externalIssuesReportPaths`)
+    Sonarqube,
     /// The findings as a baseline file (`sqscan baseline`).
     Baseline,
 }
@@ -169,6 +172,7 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
         Format::Csv => Collected::boxed(out, csv::Csv { context }),
         Format::Html => Collected::boxed(out, html::Html { context }),
         Format::Gitlab => Collected::boxed(out, gitlab::Gitlab { context }),
+        Format::Sonarqube => Collected::boxed(out, sonarqube::SonarQube { context }),
         Format::Baseline => Collected::boxed(out, baseline::BaselineWriter),
     }
 }
@@ -218,8 +222,8 @@ pub fn write_audit(
         Format::Csv => csv::write_audit(out, report)?,
         Format::Html => html::write_audit(out, report, context.rules)?,
         Format::Baseline => baseline::write_audit(out, report)?,
-        Format::Gitlab => {
-            return Err(io::Error::other("--format gitlab is for one repository's pipeline, not an audit"));
+        Format::Gitlab | Format::Sonarqube => {
+            return Err(io::Error::other("this format reports one repository to its own pipeline, not an audit"));
         }
     }
     out.flush()?;
