@@ -24,6 +24,12 @@ struct ExpectedFinding {
     secret: String,
 }
 
+/// A config with nothing in it: this project's own (found in a parent of
+/// the fixtures) allows every fixture.
+fn no_settings() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/no-settings.toml"))
+}
+
 fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
 }
@@ -36,6 +42,7 @@ fn every_positive_fixture_yields_exactly_its_findings() {
 
     let mut command = sqscan();
     command.current_dir(fixtures().join("positive")).args(["scan", "--format", "json", "--no-redact", "-q"]);
+    command.arg("--config").arg(no_settings());
     let (code, stdout, _) = run(command);
     assert_eq!(code, 1);
     let found: BTreeSet<_> = findings(&json(&stdout)).into_iter().collect();
@@ -79,6 +86,7 @@ fn every_context_of_tokens_md_has_a_positive_fixture() {
 fn no_negative_fixture_yields_a_finding() {
     let mut command = sqscan();
     command.current_dir(fixtures().join("negative")).args(["scan", "--format", "json", "--no-redact", "-q"]);
+    command.arg("--config").arg(no_settings());
     let (code, stdout, _) = run(command);
     let document = json(&stdout);
     assert_eq!(findings(&document), vec![], "{stdout}");

@@ -329,3 +329,42 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "0");
     assert!(!String::from_utf8_lossy(&output.stderr).contains("error"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// Issue 10: a `.sqscan.toml` in a parent applies in a subdirectory (up to
+/// the repository's root, its allow paths read from where it is), and
+/// `SQSCAN_CONFIG` names one.
+#[test]
+fn config_is_found_in_parents_up_to_the_repository_root() {
+    let repo = util::GitRepo::new();
+    repo.sandbox.write(".sqscan.toml", "[allow]\npaths = [\"services/api/test/**\"]\n");
+    repo.sandbox.write("services/api/test/fake.env", format!("SONAR_TOKEN={}\n", util::SOT));
+    repo.sandbox.write("services/api/src/real.env", format!("SONAR_TOKEN={}\n", util::SQP));
+    let mut command = util::sqscan();
+    command.current_dir(repo.sandbox.join("services/api")).args(["scan", ".", "--format", "json", "-q"]);
+    let (code, out, _) = run(command);
+    assert_eq!(code, 1);
+    let document = util::json(&out);
+    let paths: Vec<&str> = document["findings"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, vec!["src/real.env"], "{out}");
+    assert_eq!(document["stats"]["suppressed"]["allowed-path"], 1);
+    // A config above the repository's root is not this repository's.
+    let outer = util::Sandbox::new();
+    outer.write(".sqscan.toml", "[allow]\npaths = [\"**\"]\n");
+    let inner = outer.join("repo");
+    std::fs::create_dir_all(inner.join("x")).unwrap();
+    util::git_in(&inner, &["init", "-q"]);
+    std::fs::write(inner.join("x/a.env"), format!("SONAR_TOKEN={}\n", util::SOT)).unwrap();
+    let (code, _, _) = run(util::sqscan().current_dir(inner.join("x")).args(["scan", ".", "-q"]));
+    assert_eq!(code, 1, "the outer config must not apply");
+    // SQSCAN_CONFIG names a config, as --config does.
+    let (code, _, _) = run(util::sqscan()
+        .current_dir(inner.join("x"))
+        .args(["scan", ".", "-q"])
+        .env("SQSCAN_CONFIG", outer.join(".sqscan.toml")));
+    assert_eq!(code, 0);
+    let (code, _, err) = run(util::sqscan()
+        .current_dir(inner.join("x"))
+        .args(["scan", ".", "-q"])
+        .env("SQSCAN_CONFIG", outer.join("missing.toml")));
+    assert_eq!(code, 2, "{err}");
+}

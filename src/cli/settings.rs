@@ -38,14 +38,20 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// `config_dir` is where `.sqscan.toml` is looked for by default (an
-    /// audit has none: only `--config`); `format` overrides `--format`
-    /// (the `baseline` command).
+    /// `config_dir` is the scan root, where `.sqscan.toml` is looked for
+    /// by default, then in each parent up to the repository's root (an
+    /// audit has none: only `--config` or `SQSCAN_CONFIG`); `format`
+    /// overrides `--format` (the `baseline` command).
     pub fn new(args: &CommonArgs, config_dir: Option<&Path>, format: Option<Format>) -> anyhow::Result<Settings> {
-        let config_file = match (&args.config, config_dir) {
-            (Some(path), _) => Some(path.clone()),
-            (None, Some(dir)) => Some(dir.join(config::FILE_NAME)).filter(|p| p.is_file()),
-            (None, None) => None,
+        let from_env = std::env::var_os("SQSCAN_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from);
+        let (config_file, below) = match (&args.config, from_env, config_dir) {
+            (Some(path), _, _) => (Some(path.clone()), String::new()),
+            (None, Some(path), _) => (Some(path), String::new()),
+            (None, None, Some(dir)) => match discover_config(dir) {
+                Some((path, below)) => (Some(path), below),
+                None => (None, String::new()),
+            },
+            (None, None, None) => (None, String::new()),
         };
         let config = match &config_file {
             Some(path) => Config::load(path).with_context(|| format!("reading config {}", path.display()))?,
@@ -63,6 +69,7 @@ impl Settings {
                 Some(path) => format!("reading config {}", path.display()),
                 None => "config".to_string(),
             })?;
+        let suppressor = suppressor.with_paths_below(&below);
         let reports = pair_reports(format, &args.format, &args.output)?;
         let format = reports[0].0;
         let to_terminal = reports.iter().any(|(_, file)| file.is_none()) && io::stdout().is_terminal();
@@ -182,4 +189,22 @@ fn open(file: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
         }
         None => Box::new(io::BufWriter::new(io::stdout().lock())),
     })
+}
+
+/// `.sqscan.toml` in `root` or, inside a git work tree, in the nearest
+/// parent up to the tree's root; with where `root` lies below it.
+fn discover_config(root: &Path) -> Option<(PathBuf, String)> {
+    let root = root.canonicalize().ok()?;
+    let top = root.ancestors().find(|dir| dir.join(".git").exists()).unwrap_or(&root);
+    for dir in root.ancestors() {
+        let candidate = dir.join(config::FILE_NAME);
+        if candidate.is_file() {
+            let below = root.strip_prefix(dir).map(crate::sources::paths::slashed).unwrap_or_default();
+            return Some((candidate, below));
+        }
+        if dir == top {
+            break;
+        }
+    }
+    None
 }

@@ -24,6 +24,9 @@ const NOSONAR: &[u8] = b"NOSONAR";
 pub struct Suppressor {
     honor_nosonar: bool,
     paths: GlobSet,
+    /// Where the scan root lies below the config's directory, when the
+    /// config was found in a parent: `[allow] paths` are written from there.
+    paths_below: Option<String>,
     secrets: HashSet<String>,
     regexes: Vec<Regex>,
     baseline: Option<Baseline>,
@@ -43,10 +46,18 @@ impl Suppressor {
         Ok(Suppressor {
             honor_nosonar,
             paths: paths.build().context("[allow] paths")?,
+            paths_below: None,
             secrets: allow.secrets.iter().cloned().collect(),
             regexes,
             baseline,
         })
+    }
+
+    /// `[allow] paths` are relative to `dir`, the scan root's place below
+    /// the config's directory (`sub/dir`).
+    pub fn with_paths_below(mut self, dir: &str) -> Suppressor {
+        self.paths_below = (!dir.is_empty()).then(|| dir.trim_end_matches('/').to_string());
+        self
     }
 
     /// Why `finding` is not to be reported, if it is not: the one place
@@ -57,7 +68,11 @@ impl Suppressor {
             return Some(Suppression::InlineComment);
         }
         let path = finding.path();
-        if self.paths.is_match(path) {
+        let allowed = match &self.paths_below {
+            Some(dir) => self.paths.is_match(format!("{dir}/{path}")),
+            None => self.paths.is_match(path),
+        };
+        if allowed {
             return Some(Suppression::AllowedPath);
         }
         if self.secrets.contains(&finding.fingerprint) {
