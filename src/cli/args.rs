@@ -30,6 +30,7 @@ pub enum Command {
     /// Scan the changes staged for commit (pre-commit): only the lines they add
     Staged(StagedArgs),
     /// Write the current findings as a baseline file (takes the options of `scan`)
+    #[command(mut_arg("format", |a| a.hide(true)), mut_arg("fail_on", |a| a.hide(true)), mut_arg("exit_code", |a| a.hide(true)))]
     Baseline(ScanArgs),
     /// Audit many repositories: local ones, directories of them, URLs, whole organizations
     Audit(Box<AuditArgs>),
