@@ -141,3 +141,43 @@ fn the_action_scans_what_each_event_adds_and_annotates_it() {
         }
     }
 }
+
+/// `ci/install.sh` (the action's and templates' installer) against a
+/// release laid out as `release.yml` publishes it, served by file:// URLs:
+/// the binary it installs runs, and a checksum that does not match stops it.
+#[test]
+fn the_installer_checks_and_unpacks_a_release() {
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64") && available("sha256sum")) {
+        eprintln!("skipped: the installer test needs Linux x86_64 and sha256sum");
+        return;
+    }
+    let releases = tempfile::tempdir().expect("tempdir");
+    let (version, name) = ("v9.9.9", "sqscan-v9.9.9-x86_64-unknown-linux-musl");
+    let dir = releases.path().join(version);
+    std::fs::create_dir_all(dir.join(name)).expect("mkdir");
+    std::fs::copy(env!("CARGO_BIN_EXE_sqscan"), dir.join(name).join("sqscan")).expect("copy");
+    let sh = |script: &str| {
+        let status = Command::new("sh").arg("-c").arg(script).current_dir(&dir).status().expect("sh");
+        assert!(status.success(), "{script}");
+    };
+    sh(&format!("tar -czf {name}.tar.gz {name} && sha256sum {name}.tar.gz > {name}.tar.gz.sha256 && rm -r {name}"));
+    let install = |into: &Path| {
+        Command::new("bash")
+            .arg(root().join("ci/install.sh"))
+            .args([version])
+            .arg(into)
+            .env("SQSCAN_RELEASES", format!("file://{}", releases.path().display()))
+            .output()
+            .expect("bash")
+    };
+    let into = tempfile::tempdir().expect("tempdir");
+    let output = install(into.path());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let installed = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()).join("sqscan");
+    let version_line = Command::new(&installed).arg("--version").output().expect("the installed sqscan runs");
+    assert!(String::from_utf8_lossy(&version_line.stdout).starts_with("sqscan "));
+    // A tampered archive: refused.
+    sh(&format!("echo tampered >> {name}.tar.gz"));
+    let again = tempfile::tempdir().expect("tempdir");
+    assert!(!install(again.path()).status.success(), "a bad checksum was accepted");
+}

@@ -100,3 +100,28 @@ fn sarif_names_its_kind_of_run_and_its_azure_pipeline() {
     }
     assert_eq!(complaints(&tool, &in_azure, "Sarif;Gh;Ado"), Vec::<String>::new());
 }
+
+/// Issue 10: scanned from a subdirectory of a repository, the reports
+/// tools upload give paths from the repository's root (where GitHub,
+/// GitLab and SonarQube look); people's reports keep them short.
+#[test]
+fn uploaded_reports_give_paths_from_the_repository_root() {
+    let repo = GitRepo::new();
+    repo.commit("one", &[("services/api/conf/app.env", Some(&format!("SONAR_TOKEN={SOT}\n")))]);
+    let from = |format: &str| {
+        let mut command = util::sqscan();
+        command.current_dir(repo.sandbox.join("services/api")).args(["scan", ".", "-q", "--format", format]);
+        let (code, out, err) = run(command);
+        assert_eq!(code, 1, "{err}");
+        out
+    };
+    let sarif = json(&from("sarif"));
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "services/api/conf/app.env", "{location}");
+    let base = sarif["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"].as_str().unwrap_or_default().to_string();
+    let top = repo.path().canonicalize().expect("canonical");
+    assert_eq!(base, format!("file://{}/", top.display()));
+    assert_eq!(json(&from("gitlab"))["vulnerabilities"][0]["location"]["file"], "services/api/conf/app.env");
+    assert_eq!(json(&from("sonarqube"))["issues"][0]["primaryLocation"]["filePath"], "services/api/conf/app.env");
+    assert_eq!(json(&from("json"))["findings"][0]["path"], "conf/app.env");
+}

@@ -177,7 +177,14 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         When::Never => false,
         When::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let context = ReportContext { rules: &rules, redact: true, root: None, color, automation: Default::default() };
+    let context = ReportContext {
+        rules: &rules,
+        redact: true,
+        root: None,
+        color,
+        automation: Default::default(),
+        within_repository: String::new(),
+    };
     let mut out: Box<dyn io::Write> = match &args.output {
         Some(path) => Box::new(io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,

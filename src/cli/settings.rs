@@ -149,7 +149,15 @@ impl Settings {
     /// `kind`: what run this is (`scan`, `git`, `range`, `staged`, `audit`).
     pub fn report_context(&self, root: Option<PathBuf>, kind: &str) -> ReportContext<'_> {
         let automation = crate::report::Automation::of(kind, |name| std::env::var(name).ok());
-        ReportContext { rules: &self.rules, redact: self.redact, root, color: self.color, automation }
+        let within_repository = root.as_deref().map(within_repository).unwrap_or_default();
+        ReportContext {
+            rules: &self.rules,
+            redact: self.redact,
+            root,
+            color: self.color,
+            automation,
+            within_repository,
+        }
     }
 }
 
@@ -207,4 +215,11 @@ fn discover_config(root: &Path) -> Option<(PathBuf, String)> {
         }
     }
     None
+}
+
+/// Where `root` lies below the root of the git work tree holding it
+/// (`services/api`); empty at the root, or outside any work tree.
+fn within_repository(root: &Path) -> String {
+    let Some(top) = root.ancestors().find(|dir| dir.join(".git").exists()) else { return String::new() };
+    root.strip_prefix(top).map(crate::sources::paths::slashed).unwrap_or_default()
 }

@@ -11,7 +11,7 @@ mod verification;
 pub use fingerprint::fingerprint;
 pub use history::{Commit, History, Occurrence, rfc3339};
 pub use location::{Locator, Mask, Position, Snippet};
-pub use origin::{Blob, Origin};
+pub use origin::{Blob, Origin, STDIN_PATH};
 pub use secret::Secret;
 pub use verification::{Hints, Liveness, Verification};
 

@@ -80,14 +80,14 @@ impl Gitlab<'_> {
         }));
         let help = rule.help.as_deref().unwrap_or(&rule.description);
         let mut vulnerability = json!({
-            "id": uuid(&format!("{}\0{}", finding.fingerprint, place.path)),
+            "id": uuid(&format!("{}\0{}", finding.fingerprint, self.context.repository_path(place.path))),
             "name": rule.name,
             "description": format!("{} {} Found: {}.", rule.description, help, finding.secret.redacted()),
             "severity": severity(rule.severity),
             "solution": help,
             "identifiers": identifiers,
             "location": {
-                "file": place.path,
+                "file": self.context.repository_path(place.path),
                 "start_line": finding.position.line,
                 "commit": {"sha": commit},
             },

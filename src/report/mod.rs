@@ -70,6 +70,29 @@ pub struct ReportContext<'a> {
     pub color: bool,
     /// What run this is, for SARIF's `automationDetails`.
     pub automation: Automation,
+    /// Where the scan root lies in its git work tree (`services/api`), or
+    /// empty: the reports that tools upload (SARIF, GitLab, SonarQube)
+    /// give paths from the repository's root, which is where they look.
+    pub within_repository: String,
+}
+
+impl ReportContext<'_> {
+    /// A shown path as the repository's root sees it.
+    pub fn repository_path<'p>(&self, path: &'p str) -> std::borrow::Cow<'p, str> {
+        if self.within_repository.is_empty() || path.starts_with('/') || path == crate::findings::STDIN_PATH {
+            std::borrow::Cow::Borrowed(path)
+        } else {
+            std::borrow::Cow::Owned(format!("{}/{path}", self.within_repository))
+        }
+    }
+
+    /// The directory paths are relative to for tools: the work tree's
+    /// root when the scan root lies in one.
+    pub fn repository_root(&self) -> Option<PathBuf> {
+        let root = self.root.as_ref()?;
+        let depth = self.within_repository.split('/').filter(|c| !c.is_empty()).count();
+        root.ancestors().nth(depth).map(std::path::Path::to_path_buf)
+    }
 }
 
 /// SARIF's `automationDetails`: on GitHub, `sqscan/<kind>/` (the category,

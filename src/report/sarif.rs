@@ -57,8 +57,8 @@ impl Sarif<'_> {
         // upload from one workflow apart.
         run.automation_details = Some(automation_details(&self.context.automation));
         run.column_kind = Some(json!("unicodeCodePoints"));
-        if let Some(root) = &self.context.root {
-            let base = ArtifactLocation::builder().uri(directory_uri(root)).build();
+        if let Some(root) = self.context.repository_root() {
+            let base = ArtifactLocation::builder().uri(directory_uri(&root)).build();
             run.original_uri_base_ids = Some(BTreeMap::from([(ROOT_ID.to_string(), base)]));
         }
         SarifLog::builder().schema(SCHEMA).version(json!("2.1.0")).runs(vec![run]).build()
@@ -74,10 +74,11 @@ impl Sarif<'_> {
             .end_line(p.line as i64)
             .end_column(p.char_end_column as i64)
             .build();
-        let artifact = if place.path.starts_with('/') {
-            ArtifactLocation::builder().uri(file_uri(place.path)).build()
+        let path = self.context.repository_path(place.path);
+        let artifact = if path.starts_with('/') {
+            ArtifactLocation::builder().uri(file_uri(&path)).build()
         } else {
-            ArtifactLocation::builder().uri(escape_uri_path(place.path)).uri_base_id(ROOT_ID).build()
+            ArtifactLocation::builder().uri(escape_uri_path(&path)).uri_base_id(ROOT_ID).build()
         };
         let location = Location::builder()
             .physical_location(PhysicalLocation::builder().artifact_location(artifact).region(region).build())

@@ -69,7 +69,7 @@ impl Document for SonarQube<'_> {
                 "effortMinutes": 30,
                 "primaryLocation": {
                     "message": format!("{} {}: revoke it, then remove it.", rule.name, finding.secret.redacted()),
-                    "filePath": place.path,
+                    "filePath": self.context.repository_path(place.path),
                     "textRange": {
                         "startLine": p.line,
                         "endLine": p.line,
