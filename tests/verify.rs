@@ -393,3 +393,46 @@ fn the_time_budget_holds_for_many_tokens_at_once() {
     }
     assert!(elapsed < Duration::from_secs(7), "took {elapsed:?} with a 3 s budget");
 }
+
+/// Issue 12: a 40-hex token nothing ties to Cloud or a server, with
+/// `--sonar-url`: that server first; only if it says "not valid there",
+/// SonarQube Cloud; and the outcome names where it was checked.
+#[test]
+fn an_unattributed_hex_token_is_asked_of_the_named_server_then_of_cloud() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={HEX}\n"));
+    // Dead on the server, live on Cloud: active, and both named.
+    let (eu, us) = (cloud(&[HEX]), cloud(&[]));
+    let sonar = server(&[], true);
+    let run = verify(&sandbox, &eu, &us, &["--sonar-url", &sonar.url()]);
+    let v = verification(&run, 0);
+    assert_eq!(v["status"], "active", "{v}");
+    let detail = v["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("SonarQube Cloud user token (EU)") && detail.contains(&format!("inactive on {}", sonar.url())),
+        "{detail}"
+    );
+    assert_eq!(sonar.requests().iter().filter(|r| r.authorization.as_deref() == Some(&basic(HEX))).count(), 1);
+    assert_eq!(eu.requests().iter().filter(|r| with_token(r, HEX)).count(), 1);
+    // Dead on both: inactive, both named.
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let run = verify(&sandbox, &eu, &us, &["--sonar-url", &sonar.url()]);
+    let v = verification(&run, 0);
+    assert_eq!(v["status"], "inactive", "{v}");
+    assert_eq!(v["detail"], format!("inactive on {} and on SonarQube Cloud (EU, US)", sonar.url()));
+    // Live on the server: Cloud is never asked.
+    let (eu, us) = (cloud(&[HEX]), cloud(&[HEX]));
+    let live = server(&[HEX], true);
+    let run = verify(&sandbox, &eu, &us, &["--sonar-url", &live.url()]);
+    assert_eq!(verification(&run, 0)["status"], "active");
+    assert!(
+        eu.requests().iter().chain(us.requests().iter()).all(|r| !with_token(r, HEX)),
+        "a live Server token went to Cloud"
+    );
+    // The server cannot say (not SonarQube): unknown, and Cloud is never asked.
+    let broken = FakeSonar::start(|_| Reply::json(500, json!({})));
+    let run = verify(&sandbox, &eu, &us, &["--sonar-url", &broken.url(), "--verify-timeout", "3"]);
+    assert_eq!(verification(&run, 0)["status"], "unknown");
+    assert!(eu.requests().iter().chain(us.requests().iter()).all(|r| !with_token(r, HEX)));
+    assert_never_shown(&run, HEX);
+}

@@ -22,6 +22,11 @@ pub enum Family {
     ScopedOrg,
     /// A SonarQube Server token (`squ_`, `sqp_`, `sqa_`, or 40-hex next to a Server).
     Server,
+    /// A 40-hex token nothing ties to Cloud or a server, with `--sonar-url`
+    /// given: that server first, and only if it says the token is not
+    /// valid there, SonarQube Cloud (a token dead on the user's own server
+    /// is no secret of that server's, so sending it on leaks nothing).
+    ServerThenCloud,
 }
 
 pub struct Checks<'a> {
@@ -49,6 +54,19 @@ impl Checks<'_> {
             Family::CloudUser => self.cloud_user(secret, hints),
             Family::ScopedOrg => self.scoped_org(secret, hints),
             Family::Server => self.server(secret, hints),
+            Family::ServerThenCloud => {
+                let on_server = self.server(secret, hints);
+                if on_server.status != Liveness::Inactive {
+                    return on_server;
+                }
+                let server = on_server.host.unwrap_or_default();
+                let mut in_cloud = self.cloud_user(secret, hints);
+                in_cloud.detail = match in_cloud.status {
+                    Liveness::Inactive => format!("inactive on {server} and on {}", cloud_of(&in_cloud.detail)),
+                    _ => format!("{}; inactive on {server}", in_cloud.detail),
+                };
+                in_cloud
+            }
         }
     }
 
@@ -64,7 +82,9 @@ impl Checks<'_> {
     /// `validate` with `Authorization: Bearer`, region by region.
     fn cloud_user(&self, secret: &str, hints: &Hints) -> Verification {
         let mut unknown = None;
-        for (region, endpoint) in self.cloud_regions(hints) {
+        let regions = self.cloud_regions(hints);
+        let asked = cloud_names(&regions);
+        for (region, endpoint) in regions {
             let answer = self
                 .control(endpoint, "validate", || self.anonymous_is_refused(endpoint))
                 .and_then(|()| self.http.get(endpoint, VALIDATE, &Auth::Bearer(secret)))
@@ -75,7 +95,7 @@ impl Checks<'_> {
                 Err(reason) => unknown = Some(format!("{region}: {reason}")),
             }
         }
-        unknown.map_or_else(inactive, Verification::unknown)
+        unknown.map_or_else(|| inactive(&asked, None), Verification::unknown)
     }
 
     /// The differential probe: an endpoint that needs authentication, asked
@@ -83,7 +103,9 @@ impl Checks<'_> {
     fn scoped_org(&self, secret: &str, hints: &Hints) -> Verification {
         let path = format!("/api/projects/search?organization={}", self.probe_organization);
         let mut unknown = None;
-        for (region, endpoint) in self.cloud_regions(hints) {
+        let regions = self.cloud_regions(hints);
+        let asked = cloud_names(&regions);
+        for (region, endpoint) in regions {
             let control = self.control(endpoint, "probe", || {
                 let reply = self.http.get(endpoint, &path, &Auth::Bearer(&self.fake_token))?;
                 match reply.status {
@@ -103,7 +125,7 @@ impl Checks<'_> {
                 Err(reason) => unknown = Some(format!("{region}: {reason}")),
             }
         }
-        unknown.map_or_else(inactive, Verification::unknown)
+        unknown.map_or_else(|| inactive(&asked, None), Verification::unknown)
     }
 
     /// `validate` with `Authorization: Basic token:` on a checked server,
@@ -123,7 +145,7 @@ impl Checks<'_> {
             .and_then(|reply| validity(&reply).map(|valid| (valid, reply)));
         match answer {
             Ok((true, reply)) => active("SonarQube Server token".to_string(), &endpoint, reply),
-            Ok((false, _)) => inactive(),
+            Ok((false, _)) => inactive(endpoint.base(), Some(endpoint.base())),
             Err(reason) => Verification::unknown(reason),
         }
     }
@@ -221,11 +243,25 @@ fn active(kind: String, endpoint: &Endpoint, reply: Reply) -> Verification {
     }
 }
 
-fn inactive() -> Verification {
+/// Not valid where it was asked (`at`): revoked, expired, or never valid.
+fn inactive(at: &str, host: Option<&str>) -> Verification {
     Verification {
         status: Liveness::Inactive,
-        detail: "revoked, expired, or never valid".to_string(),
-        host: None,
+        detail: format!("inactive on {at} (revoked, expired, or never valid)"),
+        host: host.map(str::to_string),
         expires: None,
     }
+}
+
+/// `SonarQube Cloud (EU, US)`: the regions asked.
+fn cloud_names(regions: &[(&'static str, &Endpoint)]) -> String {
+    let names: Vec<&str> = regions.iter().map(|(name, _)| *name).collect();
+    format!("SonarQube Cloud ({})", names.join(", "))
+}
+
+/// The `SonarQube Cloud (…)` part of an inactive outcome's detail.
+fn cloud_of(detail: &str) -> &str {
+    let start = detail.find("SonarQube Cloud").unwrap_or(0);
+    let rest = &detail[start..];
+    rest.find(')').map_or(rest, |end| &rest[..=end])
 }

@@ -116,7 +116,7 @@ impl Verifier {
                     Some(true) => Family::CloudUser,
                     Some(false) => Family::Server,
                     None if hints.cloud || hints.region_us => Family::CloudUser,
-                    None if self.server.is_some() => Family::Server,
+                    None if self.server.is_some() => Family::ServerThenCloud,
                     None => Family::CloudUser,
                 })
             }
@@ -176,7 +176,8 @@ mod tests {
         assert_eq!(family(&v, hints(Some("https://sonarcloud.io"), true)), Some(Family::CloudUser));
         assert_eq!(family(&v, hints(Some("http://sonar.corp:9000"), false)), Some(Family::Server));
         let with_server = verifier(Some("https://sonar.corp"));
-        assert_eq!(family(&with_server, hints(None, false)), Some(Family::Server));
+        assert_eq!(family(&with_server, hints(None, false)), Some(Family::ServerThenCloud));
+        assert_eq!(family(&with_server, hints(Some("http://sonar.corp:9000"), false)), Some(Family::Server));
         assert_eq!(family(&with_server, hints(None, true)), Some(Family::CloudUser));
     }
 
