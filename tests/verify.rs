@@ -113,7 +113,14 @@ fn a_live_cloud_user_token_is_active_asked_once_with_its_expiry() {
         assert_eq!(v["status"], "active", "{v}");
         assert_eq!(v["detail"], "SonarQube Cloud user token (EU)");
         assert_eq!(v["expires"], "2027-01-01T00:00:00+0000");
+        // Issue 12: the lifetime facts, and the plain warning that this check renewed it.
+        assert!(v["expires_in_days"].as_i64().is_some(), "{v}");
+        assert!(
+            v["lifetime"].as_str().is_some_and(|l| l.contains("every use renews it") && l.contains("Revoke")),
+            "{v}"
+        );
     }
+    assert!(run.stderr.contains("verifying just renewed their 60-day window; revoke them now"), "{}", run.stderr);
     let requests = eu.requests();
     assert_eq!(requests.iter().filter(|r| with_token(r, HEX)).count(), 1, "{requests:?}");
     assert_eq!(requests.iter().filter(|r| r.authorization.is_none()).count(), 1, "one anonymous control call");
@@ -159,6 +166,9 @@ fn a_scoped_org_token_is_checked_by_differential_probe() {
     let v = verification(&run, 0);
     assert_eq!(v["status"], "active", "{v}");
     assert_eq!(v["detail"], "SonarQube Cloud Scoped Organization Token (EU)");
+    // No expiry header: flagged as a token that never expires on its own.
+    assert!(v.get("expires_in_days").is_none());
+    assert!(v["lifetime"].as_str().is_some_and(|l| l.starts_with("no expiry date")), "{v}");
     let requests = eu.requests();
     let probes: Vec<&Request> = requests.iter().filter(|r| r.path.starts_with("/api/projects/search")).collect();
     assert_eq!(probes.len(), 2, "one control with a fake token, one with the real one: {requests:?}");

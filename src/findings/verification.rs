@@ -40,10 +40,109 @@ pub struct Verification {
     pub host: Option<String>,
     /// `SonarQube-Authentication-Token-Expiration`, when an answer carried it.
     pub expires: Option<String>,
+    /// Whole days until `expires` (negative once past), as of the check.
+    pub expires_in_days: Option<i64>,
+    /// What the token's kind says of its lifetime, for an active token:
+    /// no expiry date, a 60-day window that this very check renewed, or
+    /// an expiry under a week away.
+    pub lifetime: Option<String>,
 }
 
 impl Verification {
     pub fn unknown(reason: impl Into<String>) -> Verification {
-        Verification { status: Liveness::Unknown, detail: reason.into(), host: None, expires: None }
+        Verification {
+            status: Liveness::Unknown,
+            detail: reason.into(),
+            host: None,
+            expires: None,
+            expires_in_days: None,
+            lifetime: None,
+        }
+    }
+
+    /// The lifetime facts of TOKENS.md for an active token, as of `now`
+    /// (seconds since the epoch).
+    pub fn with_lifetime(mut self, now: i64) -> Verification {
+        if self.status != Liveness::Active {
+            return self;
+        }
+        self.expires_in_days = self.expires.as_deref().and_then(epoch_seconds).map(|at| (at - now).div_euclid(86_400));
+        let cloud_user = self.detail.starts_with("SonarQube Cloud user token");
+        let scoped = self.detail.starts_with("SonarQube Cloud Scoped Organization Token");
+        self.lifetime = Some(match (self.expires_in_days, cloud_user, scoped) {
+            (Some(days), _, _) if days < 7 => format!("expires in {days} days: about to expire, but live now; revoke it"),
+            (_, true, _) => "a SonarQube Cloud user token lives until 60 days unused, and every use renews it: this check just did. Revoke it now".to_string(),
+            (None, _, true) => "no expiry date: SonarQube Cloud removes it only after 60 days unused. Revoke it now".to_string(),
+            (None, _, _) => "no expiry date: it works until revoked. Revoke it now".to_string(),
+            (Some(days), _, _) => format!("expires in {days} days; revoke it now rather than wait"),
+        });
+        self
+    }
+}
+
+/// `2027-01-01T00:00:00+0000` (or `+00:00`, or `Z`) as seconds since the epoch.
+fn epoch_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let zone = text.get(19..)?.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match zone {
+        "" | "Z" => 0,
+        zone => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits: String = zone.chars().filter(char::is_ascii_digit).collect();
+            let (h, m) = (digits.get(0..2)?.parse::<i64>().ok()?, digits.get(2..4).unwrap_or("0").parse::<i64>().ok()?);
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_headers_read_as_epoch_seconds() {
+        assert_eq!(epoch_seconds("1970-01-01T00:00:00+0000"), Some(0));
+        assert_eq!(epoch_seconds("2027-01-01T00:00:00+0000"), Some(1_798_761_600));
+        assert_eq!(epoch_seconds("2027-01-01T01:00:00+01:00"), Some(1_798_761_600));
+        assert_eq!(epoch_seconds("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+        assert_eq!(epoch_seconds("soon"), None);
+    }
+
+    #[test]
+    fn active_tokens_get_their_lifetime() {
+        let active = |detail: &str, expires: Option<&str>| {
+            Verification {
+                status: Liveness::Active,
+                detail: detail.to_string(),
+                host: None,
+                expires: expires.map(str::to_string),
+                expires_in_days: None,
+                lifetime: None,
+            }
+            .with_lifetime(1_798_761_600 - 3 * 86_400)
+        };
+        let soon = active("SonarQube Server token", Some("2027-01-01T00:00:00+0000"));
+        assert_eq!(soon.expires_in_days, Some(3));
+        assert!(soon.lifetime.as_deref().is_some_and(|l| l.contains("about to expire")));
+        let renewed = active("SonarQube Cloud user token (EU)", None);
+        assert!(renewed.lifetime.as_deref().is_some_and(|l| l.contains("renews")));
+        let scoped = active("SonarQube Cloud Scoped Organization Token (EU)", None);
+        assert!(scoped.lifetime.as_deref().is_some_and(|l| l.contains("no expiry date")));
+        assert_eq!(Verification::unknown("x").with_lifetime(0).lifetime, None);
     }
 }

@@ -409,6 +409,9 @@ fn incident_row(page: &mut String, incident: &Incident) {
         if let Some(expires) = &v.expires {
             let _ = write!(verification, "<br>expires {}", escape(expires));
         }
+        if let Some(lifetime) = &v.lifetime {
+            let _ = write!(verification, "<br><strong>{}</strong>", escape(lifetime));
+        }
     }
     let _ = writeln!(page, "<div role=\"cell\">{verification}</div>");
     match incident.first() {

@@ -99,6 +99,9 @@ impl Human<'_> {
                 line.push_str(&format!(", expires {expires}"));
             }
             writeln!(out, "{line}")?;
+            if let Some(lifetime) = &verification.lifetime {
+                writeln!(out, "    {}", paint.wrap("1", lifetime))?;
+            }
         }
         writeln!(out)
     }

@@ -39,6 +39,10 @@ pub struct VerificationRecord {
     pub host: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<String>,
 }
 
 /// Where the secret is: for a history, the commit that first put it at
@@ -75,6 +79,8 @@ impl From<&Verification> for VerificationRecord {
             detail: v.detail.clone(),
             host: v.host.clone(),
             expires: v.expires.clone(),
+            expires_in_days: v.expires_in_days,
+            lifetime: v.lifetime.clone(),
         }
     }
 }

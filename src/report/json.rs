@@ -58,6 +58,10 @@ struct VerificationRecord<'a> {
     host: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifetime: Option<&'a str>,
 }
 
 /// For findings in git history.
@@ -171,6 +175,8 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
             detail: &v.detail,
             host: v.host.as_deref(),
             expires: v.expires.as_deref(),
+            expires_in_days: v.expires_in_days,
+            lifetime: v.lifetime.as_deref(),
         }),
     }
 }

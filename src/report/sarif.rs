@@ -111,6 +111,12 @@ impl Sarif<'_> {
             if let Some(expires) = &verification.expires {
                 record["expires"] = json!(expires);
             }
+            if let Some(days) = verification.expires_in_days {
+                record["expiresInDays"] = json!(days);
+            }
+            if let Some(lifetime) = &verification.lifetime {
+                record["lifetime"] = json!(lifetime);
+            }
             properties.insert("verification".to_string(), record);
             if verification.status == Liveness::Active {
                 // A live token is an incident: the highest score there is.

@@ -156,8 +156,17 @@ pub fn run(
         })
     });
     (summary.suppressed, summary.findings) = produced?;
+    let mut renewed = std::collections::BTreeSet::new();
     if let Some(verifier) = policy.verifier {
         verifier.verify(&mut held, scanner.rules());
+        for finding in &held {
+            if let Some(v) = &finding.verification
+                && v.status == Liveness::Active
+                && v.detail.starts_with("SonarQube Cloud user token")
+            {
+                renewed.insert(finding.fingerprint.clone());
+            }
+        }
         for finding in held {
             deliver(finding, &mut failing);
         }
@@ -169,6 +178,13 @@ pub fn run(
     summary.bytes = tally.bytes_count();
     summary.skipped = tally.skipped();
     summary.elapsed = started.elapsed();
-    let notes = reporter.finish(&summary).context("writing the report")?;
+    let mut notes = reporter.finish(&summary).context("writing the report")?;
+    if !renewed.is_empty() {
+        // Cloud user tokens live until 60 days unused: checking one renews it.
+        notes.push(format!(
+            "{} active SonarQube Cloud user token(s): verifying just renewed their 60-day window; revoke them now",
+            renewed.len()
+        ));
+    }
     Ok(Outcome { summary, failing, notes, listed })
 }

@@ -240,6 +240,8 @@ fn active(kind: String, endpoint: &Endpoint, reply: Reply) -> Verification {
         detail: kind,
         host: Some(endpoint.base().to_string()),
         expires: reply.expires,
+        expires_in_days: None,
+        lifetime: None,
     }
 }
 
@@ -250,6 +252,8 @@ fn inactive(at: &str, host: Option<&str>) -> Verification {
         detail: format!("inactive on {at} (revoked, expired, or never valid)"),
         host: host.map(str::to_string),
         expires: None,
+        expires_in_days: None,
+        lifetime: None,
     }
 }
 

@@ -97,7 +97,13 @@ impl Verifier {
                 });
             }
         });
-        let results = done.into_inner().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let results: HashMap<String, Verification> = done
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .into_iter()
+            .map(|(fingerprint, verification)| (fingerprint, verification.with_lifetime(now)))
+            .collect();
         for finding in findings.iter_mut() {
             finding.verification = results.get(&finding.fingerprint).cloned();
         }
