@@ -47,9 +47,17 @@ fn json_document_fields() {
         "column": 13,
         "end_column": 13 + 64,
         "snippet": "SONAR_TOKEN=sqco_7kwY…4Kl5",
+        "remediation": sot["remediation"],
     });
     assert_eq!(sot, &expected);
     assert_eq!(sot["fingerprint"].as_str().unwrap().len(), 32);
+    // Issue 12: what to revoke, where, and what to use instead.
+    assert!(
+        sot["remediation"]
+            .as_str()
+            .is_some_and(|r| r.contains("Scoped Organization Tokens") && r.contains("secret store"))
+    );
+    assert!(findings[0]["remediation"].as_str().is_some_and(|r| r.contains("instead")), "{}", findings[0]);
     assert_eq!(findings[2]["severity"], "low");
     let stats = &document["stats"];
     assert_eq!(stats["unit"], "files");

@@ -112,6 +112,16 @@ impl Document for Human<'_> {
         for finding in &findings {
             self.write_finding(out, finding)?;
         }
+        // What to do, once per kind of token found.
+        let mut kinds: Vec<usize> = findings.iter().map(|f| f.rule).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let paint = Paint(self.context.color);
+        for rule in kinds.into_iter().map(|index| self.context.rules.get(index)) {
+            if let Some(help) = &rule.help {
+                writeln!(out, "{} {help}", paint.wrap("1", &format!("What to do ({}):", rule.name)))?;
+            }
+        }
         Ok(Notes::new())
     }
 }

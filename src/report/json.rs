@@ -47,6 +47,9 @@ struct FindingRecord<'a> {
     unreachable_blob: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verification: Option<VerificationRecord<'a>>,
+    /// What to revoke, where, and what to use instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remediation: Option<&'a str>,
 }
 
 /// With `--verify`.
@@ -170,6 +173,7 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
                 })
                 .collect(),
         }),
+        remediation: rule.help.as_deref(),
         verification: finding.verification.as_ref().map(|v| VerificationRecord {
             status: v.status.as_str(),
             detail: &v.detail,
