@@ -446,3 +446,109 @@ fn an_unattributed_hex_token_is_asked_of_the_named_server_then_of_cloud() {
     assert!(eu.requests().iter().chain(us.requests().iter()).all(|r| !with_token(r, HEX)));
     assert_never_shown(&run, HEX);
 }
+
+/// A SonarQube Server that also answers who a token's owner is and what
+/// tokens they hold; `tokens_refused` plays a 403 on the token list.
+fn analysed_server(tokens_refused: bool) -> FakeSonar {
+    FakeSonar::start(move |request: &Request| {
+        let who = match request.authorization.as_deref() {
+            Some(a) if a == basic(SQU) => Some(("ann", "Ann Admin", vec!["admin", "scan"])),
+            Some(a) if a == basic(SQP) => Some(("bob", "Bob Builder", vec!["scan"])),
+            _ => None,
+        };
+        match (request.path.as_str(), &who) {
+            ("/api/system/status", _) => Reply::json(200, json!({"id": "x", "version": "10.7", "status": "UP"})),
+            (VALIDATE, who) => Reply::json(200, json!({"valid": who.is_some()})),
+            (_, None) => Reply::json(401, json!({"errors": [{"msg": "Unauthorized"}]})),
+            ("/api/users/current", Some((login, name, permissions))) => Reply::json(
+                200,
+                json!({"isLoggedIn": true, "login": login, "name": name, "permissions": {"global": permissions}}),
+            ),
+            ("/api/user_tokens/search", _) if tokens_refused => {
+                Reply::json(403, json!({"errors": [{"msg": "Insufficient privileges"}]}))
+            }
+            ("/api/user_tokens/search", Some((login, ..))) => Reply::json(
+                200,
+                json!({"login": login, "userTokens": [
+                    {"name": "laptop", "type": "USER_TOKEN", "lastConnectionDate": "2026-11-30T10:00:00+0000"},
+                    {"name": "ci-web", "type": "PROJECT_ANALYSIS_TOKEN", "project": {"key": "web", "name": "Web"}},
+                    {"name": "old", "type": "PROJECT_ANALYSIS_TOKEN", "project": {"key": "api"}, "isExpired": true}
+                ]}),
+            ),
+            _ => Reply::json(404, json!({})),
+        }
+    })
+}
+
+/// Issue 12: `--analyze` says whose a live token is and what it reaches,
+/// asking only the host that verified it, with read-only calls.
+#[test]
+fn analyze_names_the_owner_and_reach_of_live_tokens() {
+    let (eu, us) = (cloud(&[]), cloud(&[]));
+    let sonar = analysed_server(false);
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={SQU}\n"));
+    sandbox.write("b.env", format!("SONAR_TOKEN={SQP}\n"));
+    let run = verify(&sandbox, &eu, &us, &["--analyze", "--sonar-url", &sonar.url()]);
+    let admin = &verification(&run, 0)["analysis"];
+    assert_eq!(admin["login"], "ann", "{admin}");
+    assert_eq!(admin["administrator"], true);
+    assert_eq!(admin["kind"], "user token");
+    assert_eq!(admin["candidates"].as_array().map(Vec::len), Some(1), "only the owner's user tokens: {admin}");
+    let project = &verification(&run, 1)["analysis"];
+    assert_eq!(project["kind"], "project analysis token");
+    assert_eq!(project["administrator"], false);
+    // The expired one is not a candidate: the live token is `ci-web`, on `web`.
+    assert_eq!(project["candidates"], json!([{"name": "ci-web", "kind": "PROJECT_ANALYSIS_TOKEN", "project": "web"}]));
+    assert!(sonar.requests().iter().all(|r| r.method == "GET"), "read-only calls only");
+    assert!(eu.requests().is_empty() && us.requests().is_empty(), "no other host gets a Server token");
+    let (_, human, _) = run_human(&sandbox, &eu, &us, &sonar);
+    assert!(human.contains("reach: user token; owner ann (Ann Admin); an ADMINISTRATOR"), "{human}");
+    assert_never_shown(&run, SQU);
+    assert_never_shown(&run, SQP);
+
+    // A refused token list is "unknown reach", not an error.
+    let refusing = analysed_server(true);
+    let run = verify(&sandbox, &eu, &us, &["--analyze", "--sonar-url", &refusing.url()]);
+    let partial = &verification(&run, 0)["analysis"];
+    assert_eq!(partial["login"], "ann");
+    assert!(partial["unknown"][0].as_str().is_some_and(|u| u.contains("unknown reach")), "{partial}");
+}
+
+fn run_human(sandbox: &Sandbox, eu: &FakeSonar, us: &FakeSonar, sonar: &FakeSonar) -> (i32, String, String) {
+    let mut command = sandbox.sqscan(&["scan", "--analyze", "--sonar-url", &sonar.url(), "--color", "never"]);
+    command.env("SQSCAN_SONARCLOUD_URL", eu.url()).env("SQSCAN_SONARQUBE_US_URL", us.url());
+    run(command)
+}
+
+/// Issue 12: on SonarQube Cloud, the organizations a live user token reaches.
+#[test]
+fn analyze_lists_the_cloud_organizations_of_a_live_user_token() {
+    let eu = FakeSonar::start(|request: &Request| {
+        let live = request.authorization.as_deref() == Some(&format!("Bearer {HEX}"));
+        match (request.path.as_str(), live) {
+            (VALIDATE, live) => Reply::json(200, json!({"valid": live})),
+            ("/api/users/current", true) => {
+                Reply::json(200, json!({"isLoggedIn": true, "login": "carol@github", "name": "Carol"}))
+            }
+            ("/api/user_tokens/search", true) => {
+                Reply::json(200, json!({"login": "carol@github", "userTokens": [{"name": "ci", "type": "USER_TOKEN"}]}))
+            }
+            ("/api/organizations/search?member=true", true) => {
+                Reply::json(200, json!({"organizations": [{"key": "acme"}, {"key": "acme-labs"}]}))
+            }
+            _ => Reply::json(401, json!({"errors": [{"msg": "Unauthorized"}]})),
+        }
+    });
+    let us = cloud(&[]);
+    let sandbox = Sandbox::new();
+    sandbox.write("a.env", format!("SONAR_TOKEN={HEX}\n"));
+    let run = verify(&sandbox, &eu, &us, &["--analyze"]);
+    let analysis = &verification(&run, 0)["analysis"];
+    assert_eq!(analysis["kind"], "SonarQube Cloud user token", "{analysis}");
+    assert_eq!(analysis["organizations"], json!(["acme", "acme-labs"]));
+    assert_eq!(analysis["candidates"][0]["name"], "ci");
+    assert!(us.requests().is_empty(), "the US region is not asked more");
+    assert!(eu.requests().iter().all(|r| r.method == "GET"));
+    assert_never_shown(&run, HEX);
+}

@@ -203,6 +203,7 @@ pub struct WalkArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("verification").args(["verify", "analyze"]).multiple(true)))]
 pub struct CommonArgs {
     /// Output format [default: human]; repeatable, each paired in order
     /// with an -o (`--format sarif -o a.sarif --format human`)
@@ -243,14 +244,23 @@ pub struct CommonArgs {
     /// Ask SonarQube whether each found token is still live (see README: what is sent where)
     #[arg(long, help_heading = "Verification")]
     pub verify: bool,
+    /// For each live token, ask who owns it and what it reaches (implies --verify; read-only calls)
+    #[arg(long, help_heading = "Verification")]
+    pub analyze: bool,
     /// The SonarQube Server that Server tokens may be checked against
-    #[arg(long, value_name = "URL", requires = "verify", help_heading = "Verification")]
+    #[arg(long, value_name = "URL", requires = "verification", help_heading = "Verification")]
     pub sonar_url: Option<String>,
     /// Also check Server tokens against a sonar.host.url found next to them
-    #[arg(long, requires = "verify", help_heading = "Verification")]
+    #[arg(long, requires = "verification", help_heading = "Verification")]
     pub verify_found_hosts: bool,
     /// Time budget for all verification, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, requires = "verify", help_heading = "Verification")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        requires = "verification",
+        help_heading = "Verification"
+    )]
     pub verify_timeout: u64,
     /// Tokens checked at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Verification")]

@@ -87,15 +87,17 @@ impl Settings {
             }
             Some(n) => n,
         };
-        if args.fail_on == FailOn::Active && !args.verify {
+        let verify = args.verify || args.analyze;
+        if args.fail_on == FailOn::Active && !verify {
             anyhow::bail!("--fail-on active needs --verify: without it no token is known to be active");
         }
-        let verifier = if args.verify {
+        let verifier = if verify {
             Some(Verifier::new(VerifyOptions {
                 sonar_url: args.sonar_url.clone(),
                 found_hosts: args.verify_found_hosts,
                 budget: std::time::Duration::from_secs(args.verify_timeout),
                 concurrency: usize::from(args.verify_concurrency),
+                analyze: args.analyze,
             })?)
         } else {
             None

@@ -13,7 +13,7 @@ pub use history::{Commit, History, Occurrence, rfc3339};
 pub use location::{Locator, Mask, Position, Snippet};
 pub use origin::{Blob, Origin, STDIN_PATH};
 pub use secret::Secret;
-pub use verification::{Hints, Liveness, Verification};
+pub use verification::{Analysis, Candidate, Hints, Liveness, Verification};
 
 use crate::engine::{Encoding, Match};
 use crate::rules::Rule;

@@ -46,6 +46,81 @@ pub struct Verification {
     /// no expiry date, a 60-day window that this very check renewed, or
     /// an expiry under a week away.
     pub lifetime: Option<String>,
+    /// With `--analyze`, for an active token: owner and reach.
+    pub analysis: Option<Analysis>,
+}
+
+/// What an active token can do, as far as the API would say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Analysis {
+    /// The owner's login and name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The token's kind, from its prefix: user, project analysis, global
+    /// analysis, scoped organization.
+    pub kind: String,
+    /// Global permissions (`admin`, `scan`, `provisioning`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// Whether the owner administers the instance (holds `admin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub administrator: Option<bool>,
+    /// Organizations the owner belongs to (SonarQube Cloud).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<String>,
+    /// The owner's tokens that could be this one: name, type, project,
+    /// last connection and expiry (a value never maps to a name directly).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
+    /// What the API would not say, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Candidate {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl Analysis {
+    /// One line for people: who, and what they reach.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![self.kind.clone()];
+        match (&self.login, &self.name) {
+            (Some(login), Some(name)) if name != login => parts.push(format!("owner {login} ({name})")),
+            (Some(login), _) => parts.push(format!("owner {login}")),
+            _ => {}
+        }
+        match self.administrator {
+            Some(true) => parts.push("an ADMINISTRATOR".to_string()),
+            Some(false) if !self.permissions.is_empty() => {
+                parts.push(format!("permissions {}", self.permissions.join(", ")))
+            }
+            _ => {}
+        }
+        if !self.organizations.is_empty() {
+            parts.push(format!("organizations {}", self.organizations.join(", ")));
+        }
+        match self.candidates.as_slice() {
+            [one] => parts.push(format!("token name {:?}", one.name)),
+            [] => {}
+            many => parts.push(format!("one of {} tokens of its kind", many.len())),
+        }
+        if !self.unknown.is_empty() {
+            parts.push(format!("unknown: {}", self.unknown.join("; ")));
+        }
+        parts.join("; ")
+    }
 }
 
 impl Verification {
@@ -57,6 +132,7 @@ impl Verification {
             expires: None,
             expires_in_days: None,
             lifetime: None,
+            analysis: None,
         }
     }
 
@@ -133,6 +209,7 @@ mod tests {
                 expires: expires.map(str::to_string),
                 expires_in_days: None,
                 lifetime: None,
+                analysis: None,
             }
             .with_lifetime(1_798_761_600 - 3 * 86_400)
         };

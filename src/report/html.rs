@@ -412,6 +412,9 @@ fn incident_row(page: &mut String, incident: &Incident) {
         if let Some(lifetime) = &v.lifetime {
             let _ = write!(verification, "<br><strong>{}</strong>", escape(lifetime));
         }
+        if let Some(analysis) = &v.analysis {
+            let _ = write!(verification, "<br>reach: {}", escape(&analysis.summary()));
+        }
     }
     let _ = writeln!(page, "<div role=\"cell\">{verification}</div>");
     match incident.first() {

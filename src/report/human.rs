@@ -102,6 +102,9 @@ impl Human<'_> {
             if let Some(lifetime) = &verification.lifetime {
                 writeln!(out, "    {}", paint.wrap("1", lifetime))?;
             }
+            if let Some(analysis) = &verification.analysis {
+                writeln!(out, "    reach: {}", escaped(&analysis.summary()))?;
+            }
         }
         writeln!(out)
     }

@@ -43,6 +43,8 @@ pub struct VerificationRecord {
     pub expires_in_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<crate::findings::Analysis>,
 }
 
 /// Where the secret is: for a history, the commit that first put it at
@@ -81,6 +83,7 @@ impl From<&Verification> for VerificationRecord {
             expires: v.expires.clone(),
             expires_in_days: v.expires_in_days,
             lifetime: v.lifetime.clone(),
+            analysis: v.analysis.clone(),
         }
     }
 }

@@ -65,6 +65,9 @@ struct VerificationRecord<'a> {
     expires_in_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lifetime: Option<&'a str>,
+    /// With `--analyze`: owner and reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<&'a crate::findings::Analysis>,
 }
 
 /// For findings in git history.
@@ -181,6 +184,7 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
             expires: v.expires.as_deref(),
             expires_in_days: v.expires_in_days,
             lifetime: v.lifetime.as_deref(),
+            analysis: v.analysis.as_ref(),
         }),
     }
 }

@@ -117,6 +117,9 @@ impl Sarif<'_> {
             if let Some(lifetime) = &verification.lifetime {
                 record["lifetime"] = json!(lifetime);
             }
+            if let Some(analysis) = &verification.analysis {
+                record["analysis"] = json!(analysis);
+            }
             properties.insert("verification".to_string(), record);
             if verification.status == Liveness::Active {
                 // A live token is an incident: the highest score there is.

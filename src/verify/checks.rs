@@ -242,6 +242,7 @@ fn active(kind: String, endpoint: &Endpoint, reply: Reply) -> Verification {
         expires: reply.expires,
         expires_in_days: None,
         lifetime: None,
+        analysis: None,
     }
 }
 
@@ -254,6 +255,7 @@ fn inactive(at: &str, host: Option<&str>) -> Verification {
         expires: None,
         expires_in_days: None,
         lifetime: None,
+        analysis: None,
     }
 }
 

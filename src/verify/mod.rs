@@ -7,6 +7,7 @@
 //! within a time budget; verification annotates findings and never fails a
 //! scan. Tokens leave the process only in an `Authorization` header.
 
+mod analyze;
 mod checks;
 mod endpoint;
 pub mod hints;
@@ -34,6 +35,8 @@ pub struct VerifyOptions {
     pub budget: Duration,
     /// Tokens checked at once.
     pub concurrency: usize,
+    /// For each active token, ask its host who owns it and what it reaches.
+    pub analyze: bool,
 }
 
 pub struct Verifier {
@@ -91,7 +94,15 @@ impl Verifier {
                         let Some((fingerprint, family, secret, hints)) = job else {
                             break;
                         };
-                        let outcome = checks.check(family, secret, &hints);
+                        let mut outcome = checks.check(family, secret, &hints);
+                        // Only the host that just said "active" is asked more.
+                        if self.options.analyze
+                            && outcome.status == crate::findings::Liveness::Active
+                            && let Some(endpoint) = outcome.host.as_deref().and_then(|h| Endpoint::parse(h).ok())
+                        {
+                            let cloud = self.regions.is_cloud(&endpoint);
+                            outcome.analysis = Some(analyze::analyze(&http, &endpoint, secret, cloud));
+                        }
                         done.lock().unwrap_or_else(|p| p.into_inner()).insert(fingerprint, outcome);
                     }
                 });
@@ -169,6 +180,7 @@ mod tests {
             found_hosts: false,
             budget: Duration::from_secs(1),
             concurrency: 1,
+            analyze: false,
         })
         .unwrap()
     }
@@ -201,6 +213,7 @@ mod tests {
             found_hosts: false,
             budget: Duration::from_secs(1),
             concurrency: 1,
+            analyze: false,
         })
         .err()
         .unwrap();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Request {
+    pub method: String,
     /// Path and query.
     pub path: String,
     pub authorization: Option<String>,
@@ -115,8 +116,10 @@ fn serve(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     }
     let text = String::from_utf8_lossy(&head);
     let mut lines = text.split("\r\n");
-    let path = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
-    let mut request = Request { path, authorization: None, user_agent: None, headers: Vec::new() };
+    let first = lines.next().unwrap_or_default();
+    let method = first.split(' ').next().unwrap_or("GET").to_string();
+    let path = first.split(' ').nth(1).unwrap_or("/").to_string();
+    let mut request = Request { method, path, authorization: None, user_agent: None, headers: Vec::new() };
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
             request.headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
