@@ -350,7 +350,7 @@ fn staged_in_a_bare_repository_is_an_error() {
 fn usage_errors_say_what_is_missing() {
     let (code, _, stderr) = run(util::sqscan());
     assert_eq!(code, 2);
-    assert!(stderr.contains("needs a command: scan, git, staged, baseline, audit, merge, rules"), "{stderr}");
+    assert!(stderr.contains("needs a command: scan, git, staged, baseline, audit, merge, revoke, rules"), "{stderr}");
     let (_, _, stderr) = run(util::sqscan().args(["rules"]));
     assert!(stderr.contains("`sqscan rules` needs a command: list, test"), "{stderr}");
     let (_, _, stderr) = run(util::sqscan().args(["scan", "--bogus"]));

@@ -25,9 +25,9 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::findings::{Finding, Origin};
+use crate::report::Summary;
 use crate::report::audit::{AuditReport, CloneKind, Enumeration, RepositoryReport, Status};
 use crate::report::incident::incidents;
-use crate::report::{Notes, Reporter, Summary};
 use crate::scan::{self, FailOn, Policy, Scanner};
 use crate::sources::git::{BlobOptions, GitDir, Ledger, Unreachable, WholeHistory};
 use crate::sources::{SkipReason, Skipped};
@@ -246,7 +246,7 @@ fn audit_one(audit: &Audit, scanner: &Scanner, repository: &Repository) -> Scann
     };
     let policy = Policy { verifier: None, fail_on: FailOn::Any, progress: false, list: false };
     let mut findings = Vec::new();
-    let outcome = match scan::run(scanner, &source, &policy, Box::new(Gather(&mut findings))) {
+    let outcome = match scan::run(scanner, &source, &policy, Box::new(crate::report::Gather(&mut findings))) {
         Ok(outcome) => outcome,
         Err(e) => return failed(format!("{e:#}"), "scan"),
     };
@@ -398,18 +398,4 @@ fn progress_bar(progress: Progress, total: u64) -> Option<indicatif::ProgressBar
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
-}
-
-/// Keeps a repository's reported findings for the audit's incidents.
-struct Gather<'a>(&'a mut Vec<Finding>);
-
-impl Reporter for Gather<'_> {
-    fn finding(&mut self, finding: Finding) -> std::io::Result<()> {
-        self.0.push(finding);
-        Ok(())
-    }
-
-    fn finish(self: Box<Self>, _: &Summary) -> std::io::Result<Notes> {
-        Ok(Notes::new())
-    }
 }

@@ -36,6 +36,8 @@ pub enum Command {
     Audit(Box<AuditArgs>),
     /// Combine the JSON reports of an audit's shards into one report, in any format
     Merge(MergeArgs),
+    /// Revoke found tokens where the token itself may (asks first; never guesses a name)
+    Revoke(RevokeArgs),
     /// List the rules, or run every rule's examples through the engine
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -180,6 +182,35 @@ pub struct MergeArgs {
     /// Exit as usual (0 or 1) even when a shard's audit was incomplete
     #[arg(long)]
     pub allow_incomplete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Where the tokens are (files or directories, read as `scan` reads
+    /// them), or `-`: one token on standard input (with --yes)
+    #[arg(required = true)]
+    pub targets: Vec<PathBuf>,
+    /// The fingerprint of a token to revoke, from any report (repeatable)
+    #[arg(long = "fingerprint", value_name = "FP")]
+    pub fingerprints: Vec<String>,
+    /// Which of the owner's tokens this is, when several could be
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Revoke without asking (needed when there is no terminal to ask on)
+    #[arg(long)]
+    pub yes: bool,
+    /// The SonarQube Server that Server tokens belong to
+    #[arg(long, value_name = "URL")]
+    pub sonar_url: Option<String>,
+    /// Also use a sonar.host.url found next to the token
+    #[arg(long)]
+    pub verify_found_hosts: bool,
+    /// Time budget for all calls, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Extra rule files, or directories of them (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

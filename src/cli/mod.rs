@@ -5,6 +5,7 @@
 mod args;
 mod audit;
 mod plan;
+mod revoke;
 mod settings;
 
 use std::io::{self, Write};
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staged(args) => execute(Plan::staged(args)?),
         Command::Audit(args) => audit::audit(args),
         Command::Merge(args) => audit::merge(args),
+        Command::Revoke(args) => revoke::revoke(args),
         Command::Rules(RulesCommand::List(args)) => list_rules(args),
         Command::Rules(RulesCommand::Test(args)) => test_rules(args),
         Command::Completions { shell } => {

@@ -200,6 +200,21 @@ pub fn reporter<'a>(format: Format, out: Box<dyn Write + 'a>, context: ReportCon
     }
 }
 
+/// Keeps every reported finding, for a caller that works on them whole
+/// (an audit's incidents, `sqscan revoke`).
+pub struct Gather<'a>(pub &'a mut Vec<Finding>);
+
+impl Reporter for Gather<'_> {
+    fn finding(&mut self, finding: Finding) -> io::Result<()> {
+        self.0.push(finding);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, _: &Summary) -> io::Result<Notes> {
+        Ok(Notes::new())
+    }
+}
+
 /// One reporter feeding several (`--format sarif -o a.sarif --format human`).
 pub fn fan_out<'a>(mut reporters: Vec<Box<dyn Reporter + 'a>>) -> Box<dyn Reporter + 'a> {
     if reporters.len() == 1 {

@@ -117,38 +117,92 @@ impl Http {
         }
     }
 
-    fn once(&self, url: &str, auth: &Auth, timeout: Duration) -> Result<Reply, Failure> {
-        let mut request = self.agent.get(url).config().timeout_global(Some(timeout)).build();
-        request = match auth {
-            Auth::Anonymous => request,
-            Auth::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
-            Auth::Basic(token) => {
-                let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{token}:"));
-                request.header("Authorization", format!("Basic {credentials}"))
-            }
-        };
-        match request.call() {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let header =
-                    |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-                let expires = header(EXPIRATION_HEADER);
-                let retry_after =
-                    header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
-                let body = response.body_mut().with_config().limit(BODY_LIMIT).read_to_string().unwrap_or_default();
-                Ok(Reply { status, body, expires, retry_after })
-            }
-            Err(ureq::Error::Timeout(_)) => Err(Failure::Transient("timed out".to_string())),
-            Err(ureq::Error::Io(e)) => Err(Failure::Transient(format!("connection failed: {}", e.kind()))),
-            Err(ureq::Error::ConnectionFailed) => Err(Failure::Transient("connection failed".to_string())),
-            Err(ureq::Error::HostNotFound) => Err(Failure::Final("host not found".to_string())),
-            Err(ureq::Error::Tls(what)) => Err(Failure::Final(format!("TLS error: {what}"))),
-            Err(ureq::Error::Rustls(e)) => Err(Failure::Final(format!("TLS error: {e}"))),
-            Err(ureq::Error::Protocol(e)) => Err(Failure::Final(format!("not an HTTP answer: {e}"))),
-            Err(e) => Err(Failure::Final(format!("request failed: {e}"))),
+    /// POSTs a form once (`sqscan revoke`: a change is never retried
+    /// blindly); the answer, or why there is none.
+    pub fn post_form(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        form: &[(&str, &str)],
+        auth: &Auth,
+    ) -> Result<Reply, String> {
+        if !self.pace(endpoint.host()) || self.remaining().is_zero() {
+            return Err("the time budget ran out".to_string());
         }
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", form_encoded(k), form_encoded(v))).collect();
+        let request = self
+            .agent
+            .post(endpoint.url(path))
+            .config()
+            .timeout_global(Some(self.remaining().min(REQUEST_TIMEOUT)))
+            .build()
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        let request = match authorization(auth) {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        };
+        reply(request.send(body.join("&"))).map_err(|failure| match failure {
+            Failure::Transient(reason) | Failure::Final(reason) => reason,
+        })
     }
 
+    fn once(&self, url: &str, auth: &Auth, timeout: Duration) -> Result<Reply, Failure> {
+        let mut request = self.agent.get(url).config().timeout_global(Some(timeout)).build();
+        if let Some(value) = authorization(auth) {
+            request = request.header("Authorization", value);
+        }
+        reply(request.call())
+    }
+}
+
+/// The `Authorization` header's value for `auth`; the token appears nowhere else.
+fn authorization(auth: &Auth) -> Option<String> {
+    match auth {
+        Auth::Anonymous => None,
+        Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        Auth::Basic(token) => {
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{token}:"));
+            Some(format!("Basic {credentials}"))
+        }
+    }
+}
+
+/// An answer read within limits, or why there is none.
+fn reply(outcome: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Reply, Failure> {
+    match outcome {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let expires = header(EXPIRATION_HEADER);
+            let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+            let body = response.body_mut().with_config().limit(BODY_LIMIT).read_to_string().unwrap_or_default();
+            Ok(Reply { status, body, expires, retry_after })
+        }
+        Err(ureq::Error::Timeout(_)) => Err(Failure::Transient("timed out".to_string())),
+        Err(ureq::Error::Io(e)) => Err(Failure::Transient(format!("connection failed: {}", e.kind()))),
+        Err(ureq::Error::ConnectionFailed) => Err(Failure::Transient("connection failed".to_string())),
+        Err(ureq::Error::HostNotFound) => Err(Failure::Final("host not found".to_string())),
+        Err(ureq::Error::Tls(what)) => Err(Failure::Final(format!("TLS error: {what}"))),
+        Err(ureq::Error::Rustls(e)) => Err(Failure::Final(format!("TLS error: {e}"))),
+        Err(ureq::Error::Protocol(e)) => Err(Failure::Final(format!("not an HTTP answer: {e}"))),
+        Err(e) => Err(Failure::Final(format!("request failed: {e}"))),
+    }
+}
+
+/// `text` in an `application/x-www-form-urlencoded` body.
+fn form_encoded(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Http {
     /// Waits until this host may be asked again; `false`, without
     /// waiting or taking the turn, when that would be past the deadline.
     fn pace(&self, host: &str) -> bool {

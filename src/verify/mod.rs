@@ -12,6 +12,9 @@ mod checks;
 mod endpoint;
 pub mod hints;
 mod http;
+mod revoke;
+
+pub use revoke::Revocation;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -117,6 +120,32 @@ impl Verifier {
             .collect();
         for finding in findings.iter_mut() {
             finding.verification = results.get(&finding.fingerprint).cloned();
+        }
+    }
+
+    /// Revokes `finding`'s token where the token itself may (see
+    /// `revoke`); `confirm` is asked with the name and host first.
+    pub fn revoke(
+        &self,
+        finding: &Finding,
+        rules: &RuleSet,
+        name: Option<&str>,
+        confirm: &dyn Fn(&str, &str) -> bool,
+    ) -> Revocation {
+        let http = Http::new(self.options.budget);
+        let checks = Checks {
+            http: &http,
+            regions: &self.regions,
+            server: self.server.as_ref(),
+            found_hosts: self.options.found_hosts,
+            probe_organization: format!("sqscan-probe-{:016x}", random()),
+            fake_token: fake_scoped_org_token(),
+            controls: Mutex::default(),
+        };
+        let hints = finding.hints.clone().unwrap_or_default();
+        match self.family(rules.get(finding.rule).verify, &hints) {
+            Some(family) => revoke::revoke(&checks, family, finding.secret.expose(), &hints, name, confirm),
+            None => Revocation::NotLive("this kind of token has no liveness check".to_string()),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Request {
     pub user_agent: Option<String>,
     /// Every header, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body, when the request has a `Content-Length`.
+    pub body: String,
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +121,8 @@ fn serve(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let first = lines.next().unwrap_or_default();
     let method = first.split(' ').next().unwrap_or("GET").to_string();
     let path = first.split(' ').nth(1).unwrap_or("/").to_string();
-    let mut request = Request { method, path, authorization: None, user_agent: None, headers: Vec::new() };
+    let mut request =
+        Request { method, path, authorization: None, user_agent: None, headers: Vec::new(), body: String::new() };
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
             request.headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
@@ -129,6 +132,17 @@ fn serve(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
                 _ => {}
             }
         }
+    }
+    let length = request.headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse::<usize>().ok());
+    if let (Some(length), Some(end)) = (length, head.windows(4).position(|w| w == b"\r\n\r\n")) {
+        let mut body = head[end + 4..].to_vec();
+        while body.len() < length.min(1 << 20) {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body.extend_from_slice(&buffer[..n]),
+            }
+        }
+        request.body = String::from_utf8_lossy(&body).into_owned();
     }
     log.lock().unwrap().push(request.clone());
     let reply = handler(&request);
