@@ -122,3 +122,47 @@ fn a_scoped_organization_token_is_left_to_an_administrator() {
     let (code, _, err) = run(sandbox.sqscan(&["revoke", "-"]));
     assert_eq!(code, 2, "{err}");
 }
+
+/// Issue 12: among several candidates, the one whose last connection moves
+/// when the token is used again is the token (SonarQube Cloud updates it at
+/// once), so it is revoked without --name.
+#[test]
+fn the_candidate_whose_last_connection_moves_is_the_token() {
+    let uses = Arc::new(Mutex::new(0u32));
+    let count = uses.clone();
+    let cloud = FakeSonar::start(move |request: &Request| {
+        let live = request.authorization.as_deref() == Some(&format!("Bearer {}", util::HEX));
+        match (request.method.as_str(), request.path.as_str(), live) {
+            ("GET", "/api/authentication/validate", live) => {
+                if live {
+                    *count.lock().unwrap() += 1;
+                }
+                Reply::json(200, json!({"valid": live}))
+            }
+            ("GET", "/api/user_tokens/search", true) => {
+                let n = *count.lock().unwrap();
+                Reply::json(
+                    200,
+                    json!({"login": "carol", "userTokens": [
+                        {"name": "ci", "type": "USER_TOKEN", "lastConnectionDate": format!("2026-12-01T10:00:0{n}+0000")},
+                        {"name": "laptop", "type": "USER_TOKEN", "lastConnectionDate": "2026-11-01T10:00:00+0000"}
+                    ]}),
+                )
+            }
+            ("GET", "/api/users/current", true) => Reply::json(200, json!({"login": "carol"})),
+            ("GET", "/api/organizations/search?member=true", true) => Reply::json(200, json!({"organizations": []})),
+            ("POST", "/api/user_tokens/revoke", true) => Reply::text(204, "text/plain", ""),
+            _ => Reply::json(401, json!({"errors": []})),
+        }
+    });
+    let sandbox = Sandbox::new();
+    let mut command = sandbox.sqscan(&["revoke", "-", "--yes"]);
+    command
+        .env("SQSCAN_SONARCLOUD_URL", cloud.url())
+        .env("SQSCAN_SONARQUBE_US_URL", cloud.url())
+        .write_stdin(format!("sonar.login={}\nsonar.host.url=https://sonarcloud.io\n", util::HEX));
+    let (_, out, err) = run(command);
+    let posts: Vec<Request> = cloud.requests().into_iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(posts.len(), 1, "{out}{err}");
+    assert_eq!(posts[0].body, "name=ci", "{out}");
+}

@@ -2,7 +2,8 @@
 //! its name (`POST api/user_tokens/revoke`: a user token may revoke its own
 //! user's tokens). A value never maps to a name directly, so the name is
 //! the one candidate `--analyze` finds of the token's type, or the one the
-//! user chooses with `--name` among several: never a guess. Scoped
+//! user chooses with `--name` among several, or the only one whose last
+//! connection moved when the token was used again: never a guess. Scoped
 //! Organization Tokens cannot revoke themselves; an organization
 //! administrator must, and what to do is said instead.
 
@@ -57,7 +58,24 @@ pub(super) fn revoke(
     }
     let cloud = checks.regions.is_cloud(&endpoint);
     let analysis = analyze(checks.http, &endpoint, secret, cloud);
-    let chosen = match (name, analysis.candidates.as_slice()) {
+    // Among several, the one whose last connection moves when the token is
+    // used once more is this one (where the server updates it at once).
+    let moved = if name.is_none() && analysis.candidates.len() > 1 {
+        let _ = checks.check(family, secret, hints);
+        let after = analyze(checks.http, &endpoint, secret, cloud);
+        let changed: Vec<&Candidate> = after
+            .candidates
+            .iter()
+            .filter(|c| analysis.candidates.iter().any(|b| b.name == c.name && b.last_used != c.last_used))
+            .collect();
+        match changed.as_slice() {
+            [one] => Some(one.name.clone()),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let chosen = match (name.or(moved.as_deref()), analysis.candidates.as_slice()) {
         (Some(name), candidates) => match candidates.iter().find(|c| c.name == name) {
             Some(candidate) => candidate.name.clone(),
             None => return Revocation::NoSuchName(name.to_string(), candidates.to_vec()),
