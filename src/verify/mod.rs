@@ -62,15 +62,7 @@ impl Verifier {
     /// Annotates every finding with its token's liveness.
     pub fn verify(&self, findings: &mut [Finding], rules: &RuleSet) {
         let http = Http::new(self.options.budget);
-        let checks = Checks {
-            http: &http,
-            regions: &self.regions,
-            server: self.server.as_ref(),
-            found_hosts: self.options.found_hosts,
-            probe_organization: format!("sqscan-probe-{:016x}", random()),
-            fake_token: fake_scoped_org_token(),
-            controls: Mutex::default(),
-        };
+        let checks = self.checks(&http);
         // One check per distinct secret (a fingerprint is rule and secret).
         let mut jobs: Vec<(String, Family, &str, Hints)> = Vec::new();
         let mut results: HashMap<String, Verification> = HashMap::new();
@@ -123,6 +115,19 @@ impl Verifier {
         }
     }
 
+    /// The checks of one run, over `http`.
+    fn checks<'a>(&'a self, http: &'a Http) -> Checks<'a> {
+        Checks {
+            http,
+            regions: &self.regions,
+            server: self.server.as_ref(),
+            found_hosts: self.options.found_hosts,
+            probe_organization: format!("sqscan-probe-{:016x}", random()),
+            fake_token: fake_scoped_org_token(),
+            controls: Mutex::default(),
+        }
+    }
+
     /// Revokes `finding`'s token where the token itself may (see
     /// `revoke`); `confirm` is asked with the name and host first.
     pub fn revoke(
@@ -133,15 +138,7 @@ impl Verifier {
         confirm: &dyn Fn(&str, &str) -> bool,
     ) -> Revocation {
         let http = Http::new(self.options.budget);
-        let checks = Checks {
-            http: &http,
-            regions: &self.regions,
-            server: self.server.as_ref(),
-            found_hosts: self.options.found_hosts,
-            probe_organization: format!("sqscan-probe-{:016x}", random()),
-            fake_token: fake_scoped_org_token(),
-            controls: Mutex::default(),
-        };
+        let checks = self.checks(&http);
         let hints = finding.hints.clone().unwrap_or_default();
         match self.family(rules.get(finding.rule).verify, &hints) {
             Some(family) => revoke::revoke(&checks, family, finding.secret.expose(), &hints, name, confirm),
