@@ -22,7 +22,7 @@ use regex::bytes::{RegexSet, RegexSetBuilder};
 
 pub use detector::{Context, Detector, Pattern, PatternError, compile};
 
-use decode::DecodedView;
+use decode::{DecodedView, PercentView};
 use prefilter::Prefilter;
 use window::Window;
 
@@ -44,6 +44,8 @@ pub struct Match {
 pub enum Encoding {
     Plain,
     Base64,
+    /// Percent-encoded (a URL's query, a form body).
+    Url,
 }
 
 /// Matches every detector against any input; cheap to share across threads.
@@ -113,6 +115,13 @@ impl Engine {
     fn search_window(&self, hay: &[u8], detector: usize, w: &Window, out: &mut Vec<Match>) {
         let window = &w.range;
         self.search(detector, hay, window.clone(), out, |secret| Some((secret.clone(), Encoding::Plain)));
+        if let Some(view) = PercentView::build(&hay[window.clone()]) {
+            let start = window.start;
+            self.search(detector, &view.bytes, 0..view.bytes.len(), out, |secret| {
+                let written = view.to_window(secret)?;
+                Some((start + written.start..start + written.end, Encoding::Url))
+            });
+        }
         if !(w.encoded || self.prefilter.decodes_plain_windows(detector)) {
             return;
         }

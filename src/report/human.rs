@@ -50,9 +50,14 @@ impl Human<'_> {
         let line = finding.shown_line(self.context.redact);
         writeln!(out, "    {}", line.trim())?;
         let mut detail = format!("    fingerprint {}", paint.wrap("2", &finding.fingerprint));
-        if finding.encoding == Encoding::Base64 {
+        let encoded = match finding.encoding {
+            Encoding::Plain => None,
+            Encoding::Base64 => Some("base64"),
+            Encoding::Url => Some("percent"),
+        };
+        if let Some(encoding) = encoded {
             detail.push_str(&format!(
-                "  secret {} (base64-encoded in the file)",
+                "  secret {} ({encoding}-encoded in the file)",
                 finding.shown_secret(self.context.redact)
             ));
         }

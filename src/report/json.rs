@@ -152,6 +152,7 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
         encoding: match finding.encoding {
             Encoding::Plain => "plain",
             Encoding::Base64 => "base64",
+            Encoding::Url => "url",
         },
         path: place.path,
         line: finding.position.line,
