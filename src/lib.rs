@@ -6,10 +6,14 @@
 //! `Source`) → `engine` (bytes in, matches out, through `scan::Scanner`) →
 //! `findings` (located, fingerprinted, redacted, with an `Origin`) →
 //! `filters` (allow comments, allow lists, baselines: one classification)
-//! → `report` (human, json, jsonl, sarif, baseline). `rules` is the data
+//! → `report` (human, json, jsonl, sarif, csv, html, gitlab, sonarqube,
+//! baseline). `rules` is the data
 //! the engine runs; `config` is `.sqscan.toml`; `cli` turns arguments into
 //! a plan (settings and a source); `scan` runs one; `verify`, beside the
-//! flow, asks SonarQube whether found tokens are live.
+//! flow, asks SonarQube whether found tokens are live (and, asked, who
+//! owns them and revokes them); `audit` runs many repositories' histories
+//! through the same flow into one report of incidents; `url` is the one
+//! percent-encoder.
 
 pub mod audit;
 pub mod cli;
@@ -21,4 +25,5 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod sources;
+pub mod url;
 pub mod verify;

@@ -307,15 +307,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
 /// Percent-encodes a relative path for a URI: everything but unreserved
 /// characters and `/`.
 fn escape_uri_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::url::percent_encoded(path, b"/")
 }
 
 fn file_uri(absolute: &str) -> String {

@@ -191,15 +191,7 @@ fn reply(outcome: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resu
 
 /// `text` in an `application/x-www-form-urlencoded` body.
 fn form_encoded(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::url::percent_encoded(text, b"")
 }
 
 impl Http {

@@ -129,15 +129,7 @@ fn same_origin(url: &str, base: &str) -> bool {
 
 /// `text` for a URL path segment or query value.
 fn encoded(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::url::percent_encoded(text, b"")
 }
 
 /// Follows `Link: rel="next"` pages from `first`, on the API's own origin,
