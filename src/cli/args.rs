@@ -339,6 +339,18 @@ pub enum When {
     Never,
 }
 
+impl When {
+    /// Whether to colour output that goes to a terminal when `to_terminal`
+    /// (auto: yes, unless `NO_COLOR` is set).
+    pub fn colours(self, to_terminal: bool) -> bool {
+        match self {
+            When::Always => true,
+            When::Never => false,
+            When::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
 /// `50MiB`, `50M`, `2G`, `1024`: sizes in bytes, suffixes binary.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();

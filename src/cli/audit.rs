@@ -171,12 +171,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let merged = AuditReport::merge(parts);
     let rules = RuleSet::load(&args.rules).context("loading rules")?;
     let format = args.format.unwrap_or(Format::Human);
-    let to_terminal = args.output.is_none() && std::io::IsTerminal::is_terminal(&io::stdout());
-    let color = match args.color {
-        When::Always => true,
-        When::Never => false,
-        When::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
+    let color = args.color.colours(args.output.is_none() && std::io::IsTerminal::is_terminal(&io::stdout()));
     let context = ReportContext {
         rules: &rules,
         redact: true,
@@ -185,12 +180,7 @@ pub fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         automation: Default::default(),
         within_repository: String::new(),
     };
-    let mut out: Box<dyn io::Write> = match &args.output {
-        Some(path) => Box::new(io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
-    };
+    let mut out = super::settings::open(args.output.as_deref())?;
     let notes = report::write_audit(format, &mut out, &merged, &context).context("writing the report")?;
     drop(out);
     let failing = failing(&merged, FailOn::Any);

@@ -73,7 +73,6 @@ impl Settings {
         let reports = pair_reports(format, &args.format, &args.output)?;
         let format = reports[0].0;
         let to_terminal = reports.iter().any(|(_, file)| file.is_none()) && io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = match args.threads {
             Some(0) | None => cores,
@@ -106,11 +105,7 @@ impl Settings {
             format,
             reports,
             redact: !args.no_redact,
-            color: match args.color {
-                When::Always => true,
-                When::Never => false,
-                When::Auto => to_terminal && !no_color,
-            },
+            color: args.color.colours(to_terminal),
             progress: match args.progress {
                 When::Always => true,
                 When::Never => false,
@@ -191,7 +186,7 @@ fn pair_reports(
 }
 
 /// A report's destination: a file, created now, or standard output.
-fn open(file: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+pub(super) fn open(file: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match file {
         Some(path) => {
             let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
@@ -205,7 +200,7 @@ fn open(file: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 /// parent up to the tree's root; with where `root` lies below it.
 fn discover_config(root: &Path) -> Option<(PathBuf, String)> {
     let root = root.canonicalize().ok()?;
-    let top = root.ancestors().find(|dir| dir.join(".git").exists()).unwrap_or(&root);
+    let top = work_tree_root(&root).unwrap_or(&root);
     for dir in root.ancestors() {
         let candidate = dir.join(config::FILE_NAME);
         if candidate.is_file() {
@@ -222,6 +217,11 @@ fn discover_config(root: &Path) -> Option<(PathBuf, String)> {
 /// Where `root` lies below the root of the git work tree holding it
 /// (`services/api`); empty at the root, or outside any work tree.
 fn within_repository(root: &Path) -> String {
-    let Some(top) = root.ancestors().find(|dir| dir.join(".git").exists()) else { return String::new() };
+    let Some(top) = work_tree_root(root) else { return String::new() };
     root.strip_prefix(top).map(crate::sources::paths::slashed).unwrap_or_default()
+}
+
+/// The root of the git work tree holding `path`: the nearest directory with `.git`.
+fn work_tree_root(path: &Path) -> Option<&Path> {
+    path.ancestors().find(|dir| dir.join(".git").exists())
 }
