@@ -136,6 +136,12 @@ impl Verification {
         }
     }
 
+    /// An active SonarQube Cloud user token: one whose 60-day window
+    /// every use, this check's too, renews.
+    pub fn is_cloud_user_token(&self) -> bool {
+        self.status == Liveness::Active && self.detail.starts_with("SonarQube Cloud user token")
+    }
+
     /// The lifetime facts of TOKENS.md for an active token, as of `now`
     /// (seconds since the epoch).
     pub fn with_lifetime(mut self, now: i64) -> Verification {
@@ -143,7 +149,7 @@ impl Verification {
             return self;
         }
         self.expires_in_days = self.expires.as_deref().and_then(epoch_seconds).map(|at| (at - now).div_euclid(86_400));
-        let cloud_user = self.detail.starts_with("SonarQube Cloud user token");
+        let cloud_user = self.is_cloud_user_token();
         let scoped = self.detail.starts_with("SonarQube Cloud Scoped Organization Token");
         self.lifetime = Some(match (self.expires_in_days, cloud_user, scoped) {
             (Some(days), _, _) if days < 7 => format!("expires in {days} days: about to expire, but live now; revoke it"),

@@ -53,15 +53,12 @@ fn severity(severity: Severity) -> &'static str {
 }
 
 impl Gitlab<'_> {
-    fn vulnerability(&self, finding: &Finding) -> Value {
+    /// `tree_commit`: what a tree scan's findings are at (the pipeline's commit).
+    fn vulnerability(&self, finding: &Finding, tree_commit: &str) -> Value {
         let rule = self.context.rules.get(finding.rule);
         let place = Place::of(finding);
         // A tree scan's finding is at the commit the pipeline runs on.
-        let commit = place
-            .first_commit()
-            .map(|c| c.id.clone())
-            .or_else(|| std::env::var("CI_COMMIT_SHA").ok().filter(|s| !s.is_empty()))
-            .unwrap_or_else(|| "0000000000000000000000000000000000000000".to_string());
+        let commit = place.first_commit().map(|c| c.id.clone()).unwrap_or_else(|| tree_commit.to_string());
         let mut identifiers = vec![json!({
             "type": "sqscan_rule_id",
             "name": format!("sqscan rule {}", rule.id),
@@ -103,6 +100,10 @@ impl Gitlab<'_> {
 
 impl Document for Gitlab<'_> {
     fn write(&self, out: &mut dyn Write, findings: Vec<Finding>, summary: &Summary) -> io::Result<Notes> {
+        let tree_commit = std::env::var("CI_COMMIT_SHA")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "0000000000000000000000000000000000000000".to_string());
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         let started = now - summary.elapsed.as_secs() as i64;
         let tool = json!({
@@ -124,7 +125,7 @@ impl Document for Gitlab<'_> {
                 "end_time": time(now),
                 "status": "success",
             },
-            "vulnerabilities": findings.iter().map(|f| self.vulnerability(f)).collect::<Vec<_>>(),
+            "vulnerabilities": findings.iter().map(|f| self.vulnerability(f, &tree_commit)).collect::<Vec<_>>(),
         });
         serde_json::to_writer_pretty(&mut *out, &report)?;
         out.write_all(b"\n")?;

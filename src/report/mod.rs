@@ -111,14 +111,12 @@ impl Automation {
     pub fn of(kind: &str, env: impl Fn(&str) -> Option<String>) -> Automation {
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let azure = get("TF_BUILD").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let (Some(definition), Some(definition_name), Some(phase), Some(phase_name)) =
-            (get("SYSTEM_DEFINITIONID"), get("BUILD_DEFINITIONNAME"), get("SYSTEM_PHASEID"), get("SYSTEM_PHASENAME"))
-        else {
+        let pipeline =
+            (get("SYSTEM_DEFINITIONID"), get("BUILD_DEFINITIONNAME"), get("SYSTEM_PHASEID"), get("SYSTEM_PHASENAME"));
+        // Outside Azure Pipelines, or without its build and phase: GitHub's category.
+        let (true, (Some(definition), Some(definition_name), Some(phase), Some(phase_name))) = (azure, pipeline) else {
             return Automation { id: format!("sqscan/{kind}/"), properties: BTreeMap::new() };
         };
-        if !azure {
-            return Automation { id: format!("sqscan/{kind}/"), properties: BTreeMap::new() };
-        }
         let organization = get("SYSTEM_COLLECTIONURI")
             .map(|uri| uri.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string())
             .unwrap_or_default();

@@ -160,10 +160,7 @@ pub fn run(
     if let Some(verifier) = policy.verifier {
         verifier.verify(&mut held, scanner.rules());
         for finding in &held {
-            if let Some(v) = &finding.verification
-                && v.status == Liveness::Active
-                && v.detail.starts_with("SonarQube Cloud user token")
-            {
+            if finding.verification.as_ref().is_some_and(|v| v.is_cloud_user_token()) {
                 renewed.insert(finding.fingerprint.clone());
             }
         }

@@ -70,7 +70,11 @@ impl Ledger {
 
 /// Object ids as stored: 20 bytes each, sorted.
 pub fn encode_ids(ids: &[Oid]) -> Vec<u8> {
-    ids.iter().flat_map(|id| id.as_bytes().to_vec()).collect()
+    let mut bytes = Vec::with_capacity(ids.len() * 20);
+    for id in ids {
+        bytes.extend_from_slice(id.as_bytes());
+    }
+    bytes
 }
 
 /// Reads back [`encode_ids`]; `None` when the bytes are not a whole
