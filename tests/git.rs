@@ -466,3 +466,29 @@ fn unreachable_blobs_are_counted_and_scanned_on_request() {
         assert!(findings(&document).iter().all(|f| f["path"].as_str().unwrap().starts_with("(unreachable blob ")));
     }
 }
+
+/// Issue 11: a file named for a token needs no other context, in history
+/// (where blobs are read before their paths are known) as in the index;
+/// the same bytes under another name are a commit id, not a token.
+#[test]
+fn a_file_named_for_a_token_is_found_by_its_name_alone() {
+    let repo = GitRepo::new();
+    let value = format!("{HEX}\n");
+    let added = repo.commit(
+        "deploy files",
+        &[(".sonar_token", Some(&value)), ("deploy/REVISION", Some(&value)), ("README.md", Some("hi\n"))],
+    );
+    repo.commit("drop the token", &[(".sonar_token", None)]);
+    let (code, document, _) = git_json(&repo, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(summary(&document), [(".sonar_token".into(), HEX.into(), added, 1, Value::Bool(false))]);
+
+    repo.sandbox.write("ci/sonar-token.txt", &value);
+    repo.sandbox.write("ci/COMMIT", &value);
+    repo.git(&["add", "-A"]);
+    let (code, stdout, stderr) = run(repo.sqscan(&["staged", "--format", "json", "--no-redact"]));
+    assert_eq!(code, 1, "{stderr}");
+    let document = json(&stdout);
+    let paths: Vec<&str> = findings(&document).iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["ci/sonar-token.txt"]);
+}

@@ -96,3 +96,61 @@ fn invalid_rule_files_are_refused_with_file_rule_and_reason() {
         assert!(stderr.contains("rule.toml") && stderr.contains(needle), "{needle}: {stderr}");
     }
 }
+
+/// Issue 11: a user's rule can read a file by its name (`path`) and reject
+/// what sits in another section (`unless`, `enclosing`).
+#[test]
+fn a_user_rule_can_read_files_by_name_and_veto_by_section() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "rules/acme.toml",
+        r#"
+[[rule]]
+id = "acme-pin"
+name = "Acme pin"
+description = "An Acme pin."
+keywords = ["acme"]
+
+[[rule.patterns]]
+regex = '''\A\s*([0-9]{8})\s*\z'''
+path = '''(?:^|/)acme\.pin$'''
+
+[[rule.patterns]]
+regex = '''pin: ([0-9]{8})\b'''
+context = { regex = '''(?m)^acme:$''', above = 5, enclosing = true }
+unless = { regex = '''(?m)^[ \t]*other:$''', above = 5, enclosing = true }
+
+[[rule.examples]]
+text = "31415926\n"
+secret = "31415926"
+path = "conf/acme.pin"
+
+[[rule.counterexamples]]
+text = "31415926\n"
+path = "conf/build.number"
+"#,
+    );
+    sandbox.write("conf/acme.pin", "27182818\n");
+    sandbox.write("conf/build.number", "27182818\n");
+    sandbox.write("conf/app.yml", "acme:\n  url: x\n  pin: 16180339\n  other:\n    pin: 14142135\n");
+    let (code, stdout, _) = run(sandbox.sqscan(&["rules", "test", "--rules", "rules"]));
+    assert_eq!(code, 0, "{stdout}");
+    let (code, stdout, stderr) =
+        run(sandbox.sqscan(&["scan", "conf", "--rules", "rules", "--format", "json", "--no-redact"]));
+    assert_eq!(code, 1, "{stderr}");
+    let found: Vec<(String, String)> = json(&stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_string(), f["secret"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [("conf/acme.pin".to_string(), "27182818".to_string()), ("conf/app.yml".into(), "16180339".into())]
+    );
+
+    sandbox.write("rules/acme.toml", "[[rule]]\nid='x'\nname='x'\ndescription='x'\nkeywords=['x']\n[[rule.patterns]]\nregex='(x)'\npath='(unclosed'\n");
+    let (code, _, stderr) = run(sandbox.sqscan(&["rules", "list", "--rules", "rules"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("pattern 1: path: unclosed group"), "{stderr}");
+}

@@ -7,7 +7,7 @@
 //!
 //! Percent-encoding: a token in a query string or form body
 //! (`sonar.login%3D…`, `%22token%22%3A%22sqco_…`) is read through a
-//! [`PercentView`], the window with its `%XX` escapes (and `+`) decoded.
+//! [`MappedView`], the window with its `%XX` escapes (and `+`) decoded.
 
 use std::ops::Range;
 
@@ -152,21 +152,30 @@ impl DecodedView {
     }
 }
 
-/// A window with its percent-escapes decoded, each byte knowing where it
-/// was written.
-pub(crate) struct PercentView {
+/// A window rewritten byte by byte (percent-escapes decoded, string
+/// literals joined), each byte of the view knowing where it was written.
+pub(crate) struct MappedView {
     pub bytes: Vec<u8>,
     /// For each byte of the view: the range it was written as.
     written: Vec<Range<usize>>,
 }
 
-impl PercentView {
-    /// `None` when the window holds no `%XX` escape.
-    pub fn build(window: &[u8]) -> Option<PercentView> {
+impl MappedView {
+    pub fn with_capacity(len: usize) -> MappedView {
+        MappedView { bytes: Vec::with_capacity(len), written: Vec::with_capacity(len) }
+    }
+
+    pub fn push(&mut self, byte: u8, written: Range<usize>) {
+        self.bytes.push(byte);
+        self.written.push(written);
+    }
+
+    /// The window with its `%XX` escapes (and `+`) decoded; `None` when it
+    /// holds no escape.
+    pub fn percent_decoded(window: &[u8]) -> Option<MappedView> {
         memchr::memchr(b'%', window)?;
         let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-        let mut view =
-            PercentView { bytes: Vec::with_capacity(window.len()), written: Vec::with_capacity(window.len()) };
+        let mut view = MappedView::with_capacity(window.len());
         let mut escapes = 0;
         let mut i = 0;
         while i < window.len() {
@@ -174,14 +183,12 @@ impl PercentView {
                 (window[i] == b'%').then(|| Some(hex(*window.get(i + 1)?)? << 4 | hex(*window.get(i + 2)?)?)).flatten();
             match escaped {
                 Some(byte) => {
-                    view.bytes.push(byte);
-                    view.written.push(i..i + 3);
+                    view.push(byte, i..i + 3);
                     escapes += 1;
                     i += 3;
                 }
                 None => {
-                    view.bytes.push(if window[i] == b'+' { b' ' } else { window[i] });
-                    view.written.push(i..i + 1);
+                    view.push(if window[i] == b'+' { b' ' } else { window[i] }, i..i + 1);
                     i += 1;
                 }
             }
@@ -189,14 +196,15 @@ impl PercentView {
         (escapes > 0).then_some(view)
     }
 
-    /// Where a secret found in the view was written; `None` when nothing
-    /// around it was escaped (the plain scan covers it).
+    /// Where a secret found in the view was written, from its first byte to
+    /// its last; `None` when it and its neighbours read as written (the
+    /// plain scan covers it).
     pub fn to_window(&self, secret: &Range<usize>) -> Option<Range<usize>> {
         let first = self.written.get(secret.start)?;
         let last = self.written.get(secret.end.checked_sub(1)?)?;
-        let touched = secret.start.saturating_sub(1)..(secret.end + 1).min(self.written.len());
-        let escaped = self.written[touched].iter().any(|r| r.len() > 1);
-        escaped.then_some(first.start..last.end)
+        let touched = &self.written[secret.start.saturating_sub(1)..(secret.end + 1).min(self.written.len())];
+        let rewritten = touched.iter().any(|r| r.len() != 1) || touched.windows(2).any(|w| w[0].end != w[1].start);
+        rewritten.then_some(first.start..last.end)
     }
 }
 
@@ -252,12 +260,12 @@ mod tests {
     #[test]
     fn percent_escapes_decode_and_map_back() {
         let window = b"q=sonar.login%3D6dba1c50884adffa01738a06e8b26034a7e6592d&x=1"; // sqscan:allow (a fake token)
-        let view = PercentView::build(window).expect("an escape");
+        let view = MappedView::percent_decoded(window).expect("an escape");
         assert_eq!(view.bytes, b"q=sonar.login=6dba1c50884adffa01738a06e8b26034a7e6592d&x=1".to_vec()); // sqscan:allow
         let secret = 14..54;
         assert_eq!(view.to_window(&secret), Some(16..56), "next to the escape, mapped to what was written");
         assert_eq!(view.to_window(&(0..1)), None, "nothing escaped around it");
-        assert!(PercentView::build(b"100% sure").is_none(), "a bare % is not an escape");
+        assert!(MappedView::percent_decoded(b"100% sure").is_none(), "a bare % is not an escape");
     }
 
     #[test]

@@ -25,15 +25,26 @@ pub struct Detector {
 pub struct Pattern {
     pub regex: LazyRegex,
     pub context: Option<Context>,
+    /// Found around a candidate, rejects it: it belongs to another service
+    /// (`github:` > `token: HEX` next to a Sonar URL).
+    pub veto: Option<Context>,
+    /// Set for a pattern that reads a whole small input whatever its
+    /// keywords, when the input's name (its path) matches this: a file
+    /// named for the token it holds (`.sonar_token`) needs no other context.
+    pub path: Option<LazyRegex>,
 }
 
 /// A regex that must match within `above` lines before and `below` lines
-/// after the secret's line (the secret's own line included).
+/// after the secret's line (the secret's own line included); or, when
+/// `enclosing`, on what encloses the secret within `above` lines: the text
+/// before it on its line, then each line less indented than the last (a
+/// YAML, JSON or XML parent), or the `[table]` header above it.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub regex: LazyRegex,
     pub above: usize,
     pub below: usize,
+    pub enclosing: bool,
 }
 
 /// A regex compiled on first use, or at once. The built-in rules' regexes
@@ -94,7 +105,12 @@ impl Detector {
     /// How many lines around a keyword a secret of this rule may sit: the
     /// widest context any of its patterns asks for.
     pub fn reach_lines(&self) -> usize {
-        self.patterns.iter().filter_map(|p| p.context.as_ref()).map(|c| c.above.max(c.below)).max().unwrap_or(0)
+        self.patterns
+            .iter()
+            .flat_map(|p| p.context.iter().chain(&p.veto))
+            .map(|c| c.above.max(c.below))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The secret without a leading keyword (`sqco_`), which is not random and
@@ -131,18 +147,36 @@ impl Pattern {
         if secret_may_be_empty(&hir) {
             return Err(PatternError::EmptySecret);
         }
-        Ok(Pattern { regex, context })
+        Ok(Pattern { regex, context, veto: None, path: None })
+    }
+
+    /// Rejects candidates around which `veto` is found.
+    pub fn with_veto(mut self, veto: Context) -> Pattern {
+        self.veto = Some(veto);
+        self
+    }
+
+    /// Restricts the pattern to inputs whose path matches `source`, and lets
+    /// it read them whole.
+    pub fn with_path(mut self, source: &str) -> Result<Pattern, PatternError> {
+        self.path = Some(LazyRegex::eager(source)?);
+        Ok(self)
     }
 }
 
 impl Context {
     pub fn new(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
-        Ok(Context { regex: LazyRegex::eager(source)?, above, below })
+        Ok(Context { regex: LazyRegex::eager(source)?, above, below, enclosing: false })
     }
 
     /// Compiled on first use (built-in rules).
     pub fn deferred(source: &str, above: usize, below: usize) -> Result<Context, PatternError> {
-        Ok(Context { regex: LazyRegex::deferred(source)?, above, below })
+        Ok(Context { regex: LazyRegex::deferred(source)?, above, below, enclosing: false })
+    }
+
+    /// Tried on the enclosing lines within `above` lines up, not on every line.
+    pub fn enclosing(self) -> Context {
+        Context { enclosing: true, below: 0, ..self }
     }
 }
 

@@ -12,6 +12,7 @@
 mod checks;
 mod decode;
 mod detector;
+mod literals;
 mod prefilter;
 mod window;
 
@@ -22,7 +23,7 @@ use regex::bytes::{RegexSet, RegexSetBuilder};
 
 pub use detector::{Context, Detector, Pattern, PatternError, compile};
 
-use decode::{DecodedView, PercentView};
+use decode::{DecodedView, MappedView};
 use prefilter::Prefilter;
 use window::Window;
 
@@ -37,6 +38,10 @@ pub struct Match {
     /// The secret itself, decoded if it was encoded.
     pub secret: Vec<u8>,
     pub encoding: Encoding,
+    /// The pattern (of the detector) that found the secret because of the
+    /// input's name: the match stands only where [`Engine::fits_path`] says
+    /// that name fits.
+    pub path_pattern: Option<usize>,
 }
 
 /// How a secret was written in the input.
@@ -46,7 +51,12 @@ pub enum Encoding {
     Base64,
     /// Percent-encoded (a URL's query, a form body).
     Url,
+    /// Split across adjacent string literals (`"sqco_…" + "…"`).
+    Split,
 }
+
+/// Inputs larger than this are not files named for the token they hold.
+const NAMED_INPUT_MAX: usize = 64 * 1024;
 
 /// Matches every detector against any input; cheap to share across threads.
 pub struct Engine {
@@ -56,6 +66,8 @@ pub struct Engine {
     /// when first needed.
     pattern_sets: Vec<OnceLock<Option<RegexSet>>>,
     prefilter: Prefilter,
+    /// (detector, pattern) of every pattern that reads inputs by their name.
+    path_patterns: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +79,24 @@ impl Engine {
         let prefilter = Prefilter::new(&detectors)?;
         let reach_lines = detectors.iter().map(Detector::reach_lines).collect();
         let pattern_sets = detectors.iter().map(|_| OnceLock::new()).collect();
-        Ok(Engine { detectors, reach_lines, pattern_sets, prefilter })
+        let path_patterns = detectors
+            .iter()
+            .enumerate()
+            .flat_map(|(d, detector)| {
+                detector.patterns.iter().enumerate().filter(|(_, p)| p.path.is_some()).map(move |(p, _)| (d, p))
+            })
+            .collect();
+        Ok(Engine { detectors, reach_lines, pattern_sets, prefilter, path_patterns })
+    }
+
+    /// Whether a match of `detector` (found by `path_pattern` because of its
+    /// input's name, if set) stands for an input of this name (a path,
+    /// with `/` separators).
+    pub fn fits_path(&self, detector: usize, path_pattern: Option<usize>, path: &str) -> bool {
+        path_pattern.is_none_or(|p| {
+            let pattern = self.detectors.get(detector).and_then(|d| d.patterns.get(p));
+            pattern.and_then(|p| p.path.as_ref()).is_none_or(|r| r.get().is_match(path.as_bytes()))
+        })
     }
 
     /// Every secret in `hay`, ordered by position.
@@ -79,8 +108,20 @@ impl Engine {
         for hit in self.prefilter.hits(hay) {
             let literal = self.prefilter.literal(hit.literal);
             for &detector in &literal.detectors {
-                let range = window::around(hay, hit.range.clone(), self.reach_lines[detector], literal.encoded);
+                let lines = self.reach_lines[detector];
                 let list = &mut windows[detector];
+                any = true;
+                // A plain hit inside the open window (keyword-dense text)
+                // can only move its end: the lines above are in it already.
+                if let Some(last) = list.last_mut()
+                    && !literal.encoded
+                    && hit.range.start >= last.range.start
+                    && hit.range.end <= last.range.end
+                {
+                    last.range.end = last.range.end.max(window::end_after(hay, hit.range.clone(), lines));
+                    continue;
+                }
+                let range = window::around(hay, hit.range.clone(), lines, literal.encoded);
                 match list.last_mut() {
                     Some(last) if range.start >= last.range.start && range.start <= last.range.end => {
                         last.range.end = last.range.end.max(range.end);
@@ -88,24 +129,53 @@ impl Engine {
                     }
                     _ => list.push(Window { range, encoded: literal.encoded }),
                 }
-                any = true;
             }
         }
-        if !any {
-            return Vec::new();
-        }
         let mut matches = Vec::new();
+        if hay.len() <= NAMED_INPUT_MAX {
+            for &(detector, pattern) in &self.path_patterns {
+                self.search_named(hay, detector, pattern, &mut matches);
+            }
+        }
+        if !any && matches.is_empty() {
+            return matches;
+        }
         for (detector, list) in windows.iter_mut().enumerate() {
             window::merge(list);
             for w in list.iter() {
                 self.search_window(hay, detector, w, &mut matches);
             }
         }
+        // The same secret found twice at one place is one match: as written
+        // rather than decoded, and regardless of the input's name if it can.
         matches.sort_unstable_by(|a, b| {
-            (a.span.start, a.span.end, a.detector).cmp(&(b.span.start, b.span.end, b.detector))
+            (a.span.start, a.span.end, a.detector, a.encoding, a.path_pattern.is_some()).cmp(&(
+                b.span.start,
+                b.span.end,
+                b.detector,
+                b.encoding,
+                b.path_pattern.is_some(),
+            ))
         });
-        matches.dedup_by(|a, b| a.detector == b.detector && a.span == b.span);
+        matches.dedup_by(|later, kept| later.detector == kept.detector && later.span == kept.span);
         matches
+    }
+
+    /// Runs a pattern that reads inputs by name over the whole input.
+    fn search_named(&self, hay: &[u8], detector_index: usize, pattern_index: usize, out: &mut Vec<Match>) {
+        let detector = &self.detectors[detector_index];
+        let pattern = &detector.patterns[pattern_index];
+        for secret in captures(pattern, hay, 0..hay.len()) {
+            if accepts(detector, pattern, hay, &secret) {
+                out.push(Match {
+                    detector: detector_index,
+                    secret: hay[secret.clone()].to_vec(),
+                    span: secret,
+                    encoding: Encoding::Plain,
+                    path_pattern: Some(pattern_index),
+                });
+            }
+        }
     }
 
     /// Runs one detector's patterns over a window, as written and decoded.
@@ -115,11 +185,18 @@ impl Engine {
     fn search_window(&self, hay: &[u8], detector: usize, w: &Window, out: &mut Vec<Match>) {
         let window = &w.range;
         self.search(detector, hay, window.clone(), out, |secret| Some((secret.clone(), Encoding::Plain)));
-        if let Some(view) = PercentView::build(&hay[window.clone()]) {
+        // A literal split at the window's last line goes on below it.
+        let joinable = window.start..window::one_line_more(hay, window.end);
+        let rewritten = [
+            (MappedView::percent_decoded(&hay[window.clone()]), Encoding::Url),
+            (literals::joined(&hay[joinable]), Encoding::Split),
+        ];
+        for (view, encoding) in rewritten {
+            let Some(view) = view else { continue };
             let start = window.start;
             self.search(detector, &view.bytes, 0..view.bytes.len(), out, |secret| {
                 let written = view.to_window(secret)?;
-                Some((start + written.start..start + written.end, Encoding::Url))
+                Some((start + written.start..start + written.end, encoding))
             });
         }
         if !(w.encoded || self.prefilter.decodes_plain_windows(detector)) {
@@ -153,13 +230,19 @@ impl Engine {
             Some(set) => set.matches_at(&text[..range.end], range.start).into_iter().collect(),
             None => (0..detector.patterns.len()).collect(),
         };
-        for pattern in candidates.into_iter().map(|i| &detector.patterns[i]) {
+        for pattern in candidates.into_iter().map(|i| &detector.patterns[i]).filter(|p| p.path.is_none()) {
             for secret in captures(pattern, text, range.clone()) {
                 let Some((span, encoding)) = place(&secret) else {
                     continue;
                 };
                 if accepts(detector, pattern, text, &secret) {
-                    out.push(Match { detector: detector_index, secret: text[secret].to_vec(), span, encoding });
+                    out.push(Match {
+                        detector: detector_index,
+                        secret: text[secret].to_vec(),
+                        span,
+                        encoding,
+                        path_pattern: None,
+                    });
                 }
             }
         }
@@ -208,10 +291,19 @@ fn accepts(detector: &Detector, pattern: &Pattern, text: &[u8], secret: &Range<u
     if checks::looks_like_placeholder(body) {
         return false;
     }
-    pattern.context.as_ref().is_none_or(|context| {
-        let around = window::lines_around(text, secret, context.above, context.below);
-        context.regex.get().is_match_at(&text[..around.end], around.start)
-    })
+    pattern.context.as_ref().is_none_or(|context| found(context, text, secret))
+        && !pattern.veto.as_ref().is_some_and(|veto| found(veto, text, secret))
+}
+
+/// Whether a context's regex matches where it looks around `secret`.
+fn found(context: &Context, text: &[u8], secret: &Range<usize>) -> bool {
+    let regex = context.regex.get();
+    if context.enclosing {
+        let lines = window::enclosing_lines(text, secret.start, context.above);
+        return lines.into_iter().any(|line| regex.is_match_at(&text[..line.end], line.start));
+    }
+    let around = window::lines_around(text, secret, context.above, context.below);
+    regex.is_match_at(&text[..around.end], around.start)
 }
 
 #[cfg(test)]
@@ -307,5 +399,67 @@ mod tests {
         assert!(engine.scan(far.as_bytes()).is_empty());
         let other = format!("SONAR_SCANNER:\n  token: {token}\n");
         assert!(engine.scan(other.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn a_token_split_across_literals_is_found_at_its_first_fragment() {
+        let engine = Engine::new(vec![sot_detector()]).unwrap();
+        let hay = format!("t = \"{}\" +\n    \"{}\";\n", &SOT[..30], &SOT[30..]);
+        let found = engine.scan(hay.as_bytes());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].secret, SOT.as_bytes());
+        assert_eq!(found[0].encoding, Encoding::Split);
+        assert_eq!(found[0].span.start, 5, "at the first fragment");
+        assert_eq!(&hay.as_bytes()[found[0].span.end - 4..found[0].span.end], &SOT.as_bytes()[60..]);
+        let whole = format!("t = \"{SOT}\" + \"x\";");
+        let found = engine.scan(whole.as_bytes());
+        assert_eq!(
+            found.iter().map(|m| m.encoding).collect::<Vec<_>>(),
+            vec![Encoding::Plain],
+            "one literal: once, plain"
+        );
+    }
+
+    #[test]
+    fn a_path_pattern_reads_a_small_input_whole_and_stands_only_at_its_path() {
+        let hex = "3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e"; // sqscan:allow (a fake token)
+        let detector = Detector {
+            keywords: vec![b"sonar".to_vec()],
+            ignore_case: true,
+            patterns: vec![
+                Pattern::new(r"\A\s*([0-9a-f]{40})\s*\z", None).unwrap().with_path(r"(?:^|/)\.sonar_token$").unwrap(),
+            ],
+            entropy_min: Some(2.9),
+        };
+        let engine = Engine::new(vec![detector]).unwrap();
+        let found = engine.scan(format!("{hex}\n").as_bytes());
+        assert_eq!(found.len(), 1, "no keyword needed");
+        assert_eq!(found[0].path_pattern, Some(0));
+        assert!(engine.fits_path(0, found[0].path_pattern, "home/.sonar_token"));
+        assert!(!engine.fits_path(0, found[0].path_pattern, "REVISION"));
+        assert!(engine.fits_path(0, None, "REVISION"), "other matches stand anywhere");
+        let big = format!("{hex}{}", " ".repeat(NAMED_INPUT_MAX));
+        assert!(engine.scan(big.as_bytes()).is_empty(), "a large input is not a token file");
+    }
+
+    #[test]
+    fn a_veto_rejects_a_candidate_in_another_services_section() {
+        let veto = Context::new(r"(?m)^github:$", 20, 0).unwrap().enclosing();
+        let detector = Detector {
+            keywords: vec![b"sonar".to_vec()],
+            ignore_case: true,
+            patterns: vec![
+                Pattern::new(r"token: ([0-9a-f]{40})\b", Some(Context::new(r"sonarcloud", 3, 0).unwrap()))
+                    .unwrap()
+                    .with_veto(veto),
+            ],
+            entropy_min: Some(2.9),
+        };
+        let engine = Engine::new(vec![detector]).unwrap();
+        let token = "ed440e50454f31af3176813e02ea68ef786e4d3c"; // sqscan:allow (a fake token)
+        let sonar = format!("sonarcloud:\n  url: x\n  token: {token}\n");
+        assert_eq!(engine.scan(sonar.as_bytes()).len(), 1);
+        let github = format!("sonarcloud:\n  url: x\ngithub:\n  token: {token}\n");
+        assert!(engine.scan(github.as_bytes()).is_empty());
     }
 }

@@ -33,11 +33,66 @@ pub(crate) fn around(hay: &[u8], hit: Range<usize>, lines: usize, encoded: bool)
     start..word_end(hay, end)
 }
 
+/// The end of the window for a plain hit inside a window already open: its
+/// start is that window's, only its end can move on.
+pub(crate) fn end_after(hay: &[u8], hit: Range<usize>, lines: usize) -> usize {
+    let reach = REACH_PER_LINE * (lines + 1);
+    word_end(hay, lines_down(hay, hit.end, lines, (hit.end + reach).min(hay.len())))
+}
+
 /// The stretch of lines `above` before and `below` after `span`'s lines.
 pub(crate) fn lines_around(hay: &[u8], span: &Range<usize>, above: usize, below: usize) -> Range<usize> {
     let start = lines_up(hay, span.start, above, span.start.saturating_sub(REACH_PER_LINE * (above + 1)));
     let end = lines_down(hay, span.end, below, (span.end + REACH_PER_LINE * (below + 1)).min(hay.len()));
     start..end
+}
+
+/// What encloses `at`, nearest first, within `above` lines up: the text
+/// before it on its line (an inline `"key": {`), then each line less
+/// indented than the one it encloses (a YAML, JSON or XML parent), up to
+/// one at the margin, or a `[table]` header, which encloses everything
+/// below it. Blank and comment lines are passed over.
+pub(crate) fn enclosing_lines(hay: &[u8], at: usize, above: usize) -> Vec<Range<usize>> {
+    let floor = at.saturating_sub(REACH_PER_LINE * (above + 1));
+    let mut start = lines_up(hay, at, 0, floor);
+    let mut indent = indentation(&hay[start..]);
+    // The text before `at` on its line comes first.
+    let own_line = start..at;
+    let mut found = Vec::with_capacity(4);
+    found.push(own_line);
+    for _ in 0..above {
+        if start <= floor || indent == 0 && found.len() > 1 {
+            break;
+        }
+        let end = start - 1;
+        start = lines_up(hay, end, 0, floor);
+        let line = &hay[start..end];
+        let text = line.trim_ascii();
+        if text.is_empty() || text.starts_with(b"#") || text.starts_with(b"//") {
+            continue;
+        }
+        if text.starts_with(b"[") && text.ends_with(b"]") && !text.contains(&b',') {
+            found.push(start..end);
+            break;
+        }
+        let this = indentation(line);
+        if this < indent {
+            found.push(start..end);
+            indent = this;
+        }
+    }
+    found
+}
+
+/// Leading spaces and tabs of a line.
+fn indentation(line: &[u8]) -> usize {
+    line.iter().take_while(|&&b| b == b' ' || b == b'\t').count()
+}
+
+/// The end of the line after the one that ends at `end`: where a literal
+/// split at the end of a window's last line goes on.
+pub(crate) fn one_line_more(hay: &[u8], end: usize) -> usize {
+    lines_down(hay, end, 1, (end + REACH_PER_LINE).min(hay.len()))
 }
 
 /// Start of the line `lines` lines above the one holding `at`, not before `floor`.
@@ -122,6 +177,19 @@ mod tests {
         let w = around(&hay, 5_000_000..5_000_003, 0, false);
         assert!(w.len() <= 2 * REACH_PER_LINE + 100, "{w:?}");
         assert!(w.contains(&5_000_000));
+    }
+
+    #[test]
+    fn enclosing_lines_climb_the_indentation() {
+        let text = b"top: 1\nsonar:\n  url: x\n  # note\n  auth:\n\n    user: u\n    token: T\n";
+        let at = text.windows(1).position(|w| w == b"T").unwrap();
+        let lines: Vec<&[u8]> = enclosing_lines(text, at, 20).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(lines, vec![&b"    token: "[..], b"  auth:", b"sonar:"]);
+        assert_eq!(enclosing_lines(text, at, 3).len(), 2, "within `above` lines only");
+        let toml = b"[sonar.auth]\nurl = 1\ntoken = T\n";
+        let at = toml.len() - 2;
+        let lines: Vec<&[u8]> = enclosing_lines(toml, at, 20).into_iter().map(|r| &toml[r]).collect();
+        assert_eq!(lines, vec![&b"token = "[..], b"[sonar.auth]"]);
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub struct Finding {
     pub fingerprint: String,
     pub secret: Secret,
     pub encoding: Encoding,
+    /// Set when the rule's pattern at this index found the secret because
+    /// of the input's name: the finding stands only at a path that fits
+    /// (judged once the path is known, see `Scanner::fits_path`).
+    pub path_pattern: Option<usize>,
     pub origin: Origin,
     pub position: Position,
     pub snippet: Snippet,
@@ -86,6 +90,7 @@ impl Finding {
             rule_id: rule.id.clone(),
             secret,
             encoding: m.encoding,
+            path_pattern: m.path_pattern,
             origin: origin.clone(),
             position: locator.position(&m.span),
             snippet: locator.snippet(&m.span, masks),

@@ -52,14 +52,12 @@ impl Human<'_> {
         let mut detail = format!("    fingerprint {}", paint.wrap("2", &finding.fingerprint));
         let encoded = match finding.encoding {
             Encoding::Plain => None,
-            Encoding::Base64 => Some("base64"),
-            Encoding::Url => Some("percent"),
+            Encoding::Base64 => Some("base64-encoded"),
+            Encoding::Url => Some("percent-encoded"),
+            Encoding::Split => Some("split across string literals"),
         };
-        if let Some(encoding) = encoded {
-            detail.push_str(&format!(
-                "  secret {} ({encoding}-encoded in the file)",
-                finding.shown_secret(self.context.redact)
-            ));
+        if let Some(written) = encoded {
+            detail.push_str(&format!("  secret {} ({written} in the file)", finding.shown_secret(self.context.redact)));
         }
         writeln!(out, "{detail}")?;
         if let Some(blob) = place.unreachable {

@@ -153,6 +153,7 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
             Encoding::Plain => "plain",
             Encoding::Base64 => "base64",
             Encoding::Url => "url",
+            Encoding::Split => "split",
         },
         path: place.path,
         line: finding.position.line,

@@ -25,16 +25,17 @@ pub fn test_examples(rules: &RuleSet) -> Result<Vec<ExampleFailure>, engine::Bui
     let engine = rules.engine()?;
     let mut failures = Vec::new();
     for (index, rule) in rules.rules().iter().enumerate() {
-        let found = |text: &str| -> Vec<String> {
+        let found = |text: &str, path: &Option<String>| -> Vec<String> {
+            let path = path.as_deref().unwrap_or("");
             engine
                 .scan(text.as_bytes())
                 .into_iter()
-                .filter(|m| m.detector == index)
+                .filter(|m| m.detector == index && engine.fits_path(m.detector, m.path_pattern, path))
                 .map(|m| String::from_utf8_lossy(&m.secret).into_owned())
                 .collect()
         };
         for (n, example) in rule.examples.iter().enumerate() {
-            let secrets = found(&example.text);
+            let secrets = found(&example.text, &example.path);
             if secrets != [example.secret.as_str()] {
                 failures.push(ExampleFailure {
                     rule: rule.id.clone(),
@@ -42,8 +43,8 @@ pub fn test_examples(rules: &RuleSet) -> Result<Vec<ExampleFailure>, engine::Bui
                 });
             }
         }
-        for (n, text) in rule.counterexamples.iter().enumerate() {
-            let secrets = found(text);
+        for (n, counterexample) in rule.counterexamples.iter().enumerate() {
+            let secrets = found(&counterexample.text, &counterexample.path);
             if !secrets.is_empty() {
                 failures.push(ExampleFailure {
                     rule: rule.id.clone(),

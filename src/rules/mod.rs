@@ -39,7 +39,7 @@ pub struct Rule {
     pub verify: Option<LivenessCheck>,
     pub detector: Detector,
     pub examples: Vec<Example>,
-    pub counterexamples: Vec<String>,
+    pub counterexamples: Vec<Counterexample>,
     /// The file the rule came from (`rules/x.toml` for built-in rules).
     pub origin: String,
 }
@@ -48,6 +48,15 @@ pub struct Rule {
 pub struct Example {
     pub text: String,
     pub secret: String,
+    /// The input's path, for patterns that read inputs by name.
+    pub path: Option<String>,
+}
+
+/// Text in which the rule must find nothing (at `path`, if given).
+#[derive(Debug, Clone)]
+pub struct Counterexample {
+    pub text: String,
+    pub path: Option<String>,
 }
 
 /// How bad a leak of this kind is. Maps onto SARIF levels and GitHub's

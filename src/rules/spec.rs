@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Example, LivenessCheck, Rule, RuleError, Severity};
+use super::{Counterexample, Example, LivenessCheck, Rule, RuleError, Severity};
 use crate::engine::{Context, Detector, Pattern, PatternError};
 
 #[derive(Deserialize)]
@@ -58,6 +58,12 @@ struct PatternSpec {
     regex: String,
     #[serde(default)]
     context: Option<ContextSpec>,
+    /// A context that, found, rejects the candidate.
+    #[serde(default)]
+    unless: Option<ContextSpec>,
+    /// Only in inputs whose path matches this, read whole.
+    #[serde(default)]
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +77,10 @@ struct ContextSpec {
     above: Option<usize>,
     #[serde(default)]
     below: Option<usize>,
+    /// Tried on the lines enclosing the secret's (by indentation, or a
+    /// `[table]` header) within `above` lines, not on every line around.
+    #[serde(default)]
+    enclosing: bool,
 }
 
 #[derive(Deserialize)]
@@ -78,12 +88,16 @@ struct ContextSpec {
 struct ExampleSpec {
     text: String,
     secret: String,
+    #[serde(default)]
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CounterexampleSpec {
     text: String,
+    #[serde(default)]
+    path: Option<String>,
 }
 
 /// How far a context may reach; more would make windows, and scans, slow.
@@ -142,7 +156,7 @@ fn validate(origin: &str, spec: RuleSpec, compiled: bool) -> Result<Rule, RuleEr
         return Err(error(format!("`entropy_min` must be between 0 and 8 bits, not {min}")));
     }
     let pattern_specs = match (spec.pattern, spec.patterns.is_empty()) {
-        (Some(regex), true) => vec![PatternSpec { regex, context: spec.context }],
+        (Some(regex), true) => vec![PatternSpec { regex, context: spec.context, unless: None, path: None }],
         (None, false) if spec.context.is_none() => spec.patterns,
         (None, false) => {
             return Err(error("`context` goes with `pattern`; give each of `patterns` its own".into()));
@@ -155,23 +169,27 @@ fn validate(origin: &str, spec: RuleSpec, compiled: bool) -> Result<Rule, RuleEr
     let mut patterns = Vec::with_capacity(pattern_specs.len());
     for (n, p) in pattern_specs.into_iter().enumerate() {
         let at = |e: PatternError, what: &str| error(format!("pattern {}: {what}{e}", n + 1));
-        let context = match p.context {
-            None => None,
-            Some(c) => {
-                let above = c.above.or(c.lines).unwrap_or(0);
-                let below = c.below.or(c.lines).unwrap_or(0);
-                if above.max(below) > MAX_CONTEXT_LINES {
-                    return Err(error(format!(
-                        "pattern {}: a context reaches at most {MAX_CONTEXT_LINES} lines",
-                        n + 1
-                    )));
-                }
-                let context = if compiled { Context::new } else { Context::deferred };
-                Some(context(&c.regex, above, below).map_err(|e| at(e, "context: "))?)
+        let reach = |c: ContextSpec, what: &str| -> Result<Context, RuleError> {
+            let above = c.above.or(c.lines).unwrap_or(0);
+            let below = c.below.or(c.lines).unwrap_or(0);
+            if above.max(below) > MAX_CONTEXT_LINES {
+                return Err(error(format!("pattern {}: {what}reaches at most {MAX_CONTEXT_LINES} lines", n + 1)));
             }
+            let context = if compiled { Context::new } else { Context::deferred };
+            let context = context(&c.regex, above, below).map_err(|e| at(e, what))?;
+            Ok(if c.enclosing { context.enclosing() } else { context })
         };
+        let context = p.context.map(|c| reach(c, "context: ")).transpose()?;
+        let veto = p.unless.map(|c| reach(c, "unless: ")).transpose()?;
         let pattern = if compiled { Pattern::new } else { Pattern::deferred };
-        patterns.push(pattern(&p.regex, context).map_err(|e| at(e, ""))?);
+        let mut pattern = pattern(&p.regex, context).map_err(|e| at(e, ""))?;
+        if let Some(veto) = veto {
+            pattern = pattern.with_veto(veto);
+        }
+        if let Some(path) = &p.path {
+            pattern = pattern.with_path(path).map_err(|e| at(e, "path: "))?;
+        }
+        patterns.push(pattern);
     }
     if spec.examples.iter().any(|e| e.secret.is_empty()) {
         return Err(error("an example's `secret` must not be empty".into()));
@@ -183,8 +201,12 @@ fn validate(origin: &str, spec: RuleSpec, compiled: bool) -> Result<Rule, RuleEr
             patterns,
             entropy_min: spec.entropy_min,
         },
-        examples: spec.examples.into_iter().map(|e| Example { text: e.text, secret: e.secret }).collect(),
-        counterexamples: spec.counterexamples.into_iter().map(|c| c.text).collect(),
+        examples: spec.examples.into_iter().map(|e| Example { text: e.text, secret: e.secret, path: e.path }).collect(),
+        counterexamples: spec
+            .counterexamples
+            .into_iter()
+            .map(|c| Counterexample { text: c.text, path: c.path })
+            .collect(),
         id: spec.id,
         name: spec.name,
         description: spec.description,

@@ -140,6 +140,9 @@ pub fn run(
             let mut suppressed: BTreeMap<_, u64> = BTreeMap::new();
             let mut reported = 0;
             for finding in receiver {
+                if !scanner.fits_path(&finding) {
+                    continue;
+                }
                 if let Some(why) = scanner.suppressor().classify(&finding) {
                     *suppressed.entry(why).or_default() += 1;
                     continue;

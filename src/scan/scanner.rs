@@ -78,6 +78,13 @@ impl<'a> Scanner<'a> {
             .collect()
     }
 
+    /// Whether a finding stands at its path: one found because of its
+    /// input's name only where that name fits (a history's blobs are
+    /// scanned before their paths are known).
+    pub fn fits_path(&self, finding: &Finding) -> bool {
+        self.engine.fits_path(finding.rule, finding.path_pattern, finding.path())
+    }
+
     pub fn suppressor(&self) -> &Suppressor {
         self.suppressor
     }
