@@ -22,6 +22,13 @@ const MIN_ENCODED_KEYWORD: usize = 4;
 /// Teddy's own limit on how many literals it searches at full speed.
 const PACKED_LIMIT: usize = 64;
 
+/// A case-insensitive keyword is searched for by the case variants of its
+/// last this many bytes, and confirmed in full: `sonar` is 16 spellings of
+/// `onar`, not 32 of `sonar`, which keeps the searcher at its fastest (slim
+/// Teddy) and the end of a word is rarer than its start (`sona` is in every
+/// `personal`).
+const SPELLED_CASE_INSENSITIVE: usize = 4;
+
 pub(crate) struct Prefilter {
     finder: Finder,
     literals: Vec<Literal>,
@@ -37,9 +44,12 @@ pub(crate) struct Literal {
     /// A base64 form: its window must cover the whole run.
     pub encoded: bool,
     pub detectors: Vec<usize>,
-    /// Other literals that can occur at the same position (one is a prefix
-    /// of the other): a leftmost-first search reports only one of them.
+    /// Other literals whose searched parts can occur at the same position
+    /// (one is a prefix of the other): a leftmost-first search reports only
+    /// one of them.
     partners: Vec<usize>,
+    /// Where in `bytes` the part the searcher looks for starts.
+    anchor: usize,
 }
 
 pub(crate) struct Hit {
@@ -71,7 +81,15 @@ impl Prefilter {
             Entry::Vacant(slot) => {
                 let bytes = slot.key().0.clone();
                 slot.insert(literals.len());
-                literals.push(Literal { bytes, ignore_case, encoded, detectors: vec![detector], partners: vec![] });
+                let anchor = if ignore_case { bytes.len().saturating_sub(SPELLED_CASE_INSENSITIVE) } else { 0 };
+                literals.push(Literal {
+                    bytes,
+                    ignore_case,
+                    encoded,
+                    detectors: vec![detector],
+                    partners: vec![],
+                    anchor,
+                });
             }
         };
         let encodable =
@@ -94,7 +112,7 @@ impl Prefilter {
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostFirst)
                     .ascii_case_insensitive(literals.iter().any(|l| l.ignore_case))
-                    .build(literals.iter().map(|l| &l.bytes))?,
+                    .build(literals.iter().map(Literal::searched))?,
             ),
         };
         Ok(Prefilter { finder, literals, unencodable })
@@ -116,16 +134,16 @@ impl Prefilter {
         let mut from = 0;
         let mut pending: Vec<Hit> = Vec::new();
         std::iter::from_fn(move || {
-            if pending.is_empty() {
-                let (start, index) = self.next(hay, from)?;
+            while pending.is_empty() {
+                // Where the searched part of a literal was found.
+                let (at, index) = self.next(hay, from)?;
                 // Resuming one byte on, not after the hit, finds overlaps.
-                from = start + 1;
-                let literal = &self.literals[index];
-                pending.push(Hit { literal: index, range: start..start + literal.bytes.len() });
-                for &partner in &literal.partners {
-                    if self.literals[partner].occurs_at(hay, start) {
-                        let len = self.literals[partner].bytes.len();
-                        pending.push(Hit { literal: partner, range: start..start + len });
+                from = at + 1;
+                for candidate in std::iter::once(index).chain(self.literals[index].partners.iter().copied()) {
+                    let literal = &self.literals[candidate];
+                    let Some(start) = at.checked_sub(literal.anchor) else { continue };
+                    if literal.occurs_at(hay, start) {
+                        pending.push(Hit { literal: candidate, range: start..start + literal.bytes.len() });
                     }
                 }
             }
@@ -133,7 +151,8 @@ impl Prefilter {
         })
     }
 
-    /// The leftmost literal occurrence at or after `from`: its start and literal.
+    /// The leftmost occurrence at or after `from` of a literal's searched
+    /// part: where it starts, and the literal.
     fn next(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
         if from >= hay.len() {
             return None;
@@ -156,10 +175,17 @@ impl Literal {
         })
     }
 
-    /// Whether both can match at one position: one is a prefix of the other.
+    /// The part the searcher looks for.
+    fn searched(&self) -> &[u8] {
+        &self.bytes[self.anchor..]
+    }
+
+    /// Whether the searched parts of both can match at one position: one is
+    /// a prefix of the other.
     fn shares_prefix_with(&self, other: &Literal) -> bool {
-        let n = self.bytes.len().min(other.bytes.len());
-        let (a, b) = (&self.bytes[..n], &other.bytes[..n]);
+        let (a, b) = (self.searched(), other.searched());
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
         if self.ignore_case || other.ignore_case { a.eq_ignore_ascii_case(b) } else { a == b }
     }
 }
@@ -171,11 +197,11 @@ impl Literal {
 fn link_partners(literals: &mut [Literal]) {
     let mut by_lowercase: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
     for (index, literal) in literals.iter().enumerate() {
-        by_lowercase.entry(literal.bytes.to_ascii_lowercase()).or_default().push(index);
+        by_lowercase.entry(literal.searched().to_ascii_lowercase()).or_default().push(index);
     }
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for (index, literal) in literals.iter().enumerate() {
-        let lower = literal.bytes.to_ascii_lowercase();
+        let lower = literal.searched().to_ascii_lowercase();
         for length in 1..=lower.len() {
             for &other in by_lowercase.get(&lower[..length]).into_iter().flatten() {
                 if other != index && literal.shares_prefix_with(&literals[other]) {
@@ -202,7 +228,7 @@ fn packed_searcher(literals: &[Literal]) -> Option<(packed::Searcher, Vec<usize>
     let mut owners = Vec::new();
     for (index, literal) in literals.iter().enumerate() {
         let variants = if literal.ignore_case {
-            case_variants(&literal.bytes, PACKED_LIMIT)?
+            case_variants(literal.searched(), PACKED_LIMIT)?
         } else {
             vec![literal.bytes.clone()]
         };
@@ -212,8 +238,12 @@ fn packed_searcher(literals: &[Literal]) -> Option<(packed::Searcher, Vec<usize>
             return None;
         }
     }
-    let searcher =
-        packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder().extend(&spelled).build()?;
+    let searcher = packed::Config::new()
+        .match_kind(packed::MatchKind::LeftmostFirst)
+        .only_teddy_fat(Some(false))
+        .builder()
+        .extend(&spelled)
+        .build()?;
     Some((searcher, owners))
 }
 
@@ -283,12 +313,22 @@ mod tests {
 
     #[test]
     fn the_automaton_fallback_finds_the_same_hits() {
-        let long = "abcdefghijklmnopqrstuvwxyz";
-        let prefilter = Prefilter::new(&[detector(&["sqco_"], false), detector(&[long], true)]).unwrap();
-        assert!(matches!(prefilter.finder, Finder::Automaton(_)));
-        let hay = format!("sqco_ {} sqco_", long.to_uppercase());
-        let found = hits(&prefilter, &hay);
-        assert_eq!(found.iter().map(|(_, r)| r.start).collect::<Vec<_>>(), vec![0, 6, 33]);
+        let many = ["alphabet", "bravo", "charlie", "delta", "echo"];
+        let prefilter = Prefilter::new(&[detector(&["sqco_"], false), detector(&many, true)]).unwrap();
+        assert!(matches!(prefilter.finder, Finder::Automaton(_)), "5 x 16 spellings are too many for Teddy");
+        let hay = "sqco_ ALPHAbet sqco_ ecHO";
+        let found = hits(&prefilter, hay);
+        assert_eq!(found.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(), vec![0..5, 6..14, 15..20, 21..25]);
+    }
+
+    #[test]
+    fn a_case_insensitive_keyword_is_searched_by_its_end_and_confirmed_whole() {
+        let prefilter = Prefilter::new(&[detector(&["sonar"], true), detector(&["onar_x"], false)]).unwrap();
+        assert!(matches!(prefilter.finder, Finder::Packed(..)));
+        let found = hits(&prefilter, "sonar_x monarch SoNaR");
+        let named: Vec<(&[u8], Range<usize>)> =
+            found.iter().map(|(l, r)| (prefilter.literal(*l).bytes.as_slice(), r.clone())).collect();
+        assert_eq!(named, vec![(b"sonar".as_slice(), 0..5), (b"onar_x", 1..7), (b"sonar", 16..21)]);
     }
 
     /// Issue 14 (low): partners were found by comparing every pair of
@@ -297,7 +337,7 @@ mod tests {
     fn partners_are_every_literal_that_can_match_at_the_same_place() {
         let prefilter = Prefilter::new(&[
             detector(&["sonar", "sonar_token", "son"], false),
-            detector(&["SONAR_T"], true),
+            detector(&["SON"], true),
             detector(&["SONAR"], false),
         ])
         .unwrap();
@@ -315,9 +355,9 @@ mod tests {
                 .collect();
             assert_eq!(prefilter.literals[i].partners, expected, "{}", name(i));
         }
-        assert_eq!(partners("SONAR"), ["SONAR_T"]);
+        assert_eq!(partners("SONAR"), ["SON"]);
         let mut expected = vec!["SONAR", "son", "sonar", "sonar_token"];
         expected.sort();
-        assert_eq!(partners("SONAR_T"), expected);
+        assert_eq!(partners("SON"), expected);
     }
 }
