@@ -492,3 +492,80 @@ fn a_file_named_for_a_token_is_found_by_its_name_alone() {
     let paths: Vec<&str> = findings(&document).iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["ci/sonar-token.txt"]);
 }
+
+/// Issue 13: `staged` reads the index itself (versions 2 to 4, its cache
+/// tree) and hands libgit2 what it does not follow (a split index, unmerged
+/// entries); every flavour must stage the same findings. Renames keep their
+/// old tokens; `git add -N` stages no content; `GIT_INDEX_FILE` is honoured.
+#[test]
+fn staged_reads_every_index_flavour_alike() {
+    let flavours: &[&[&str]] = &[
+        &["update-index", "--index-version", "2"],
+        &["update-index", "--index-version", "3"],
+        &["update-index", "--index-version", "4"],
+        &["update-index", "--split-index"],
+    ];
+    for flavour in flavours {
+        let repo = GitRepo::new();
+        let mut files: Vec<(String, String)> =
+            (0..30).map(|i| (format!("src/mod{i}/deep/file{i}.txt"), format!("line {i}\n"))).collect();
+        files.push(("old.env".into(), format!("OLD={SQP}\n")));
+        files.push(("docs/readme.md".into(), "hello\n".into()));
+        let borrowed: Vec<(&str, Option<&str>)> = files.iter().map(|(p, c)| (p.as_str(), Some(c.as_str()))).collect();
+        repo.commit("init", &borrowed);
+        repo.git(flavour);
+        // A modified file gains a token, a new file holds one, the file with
+        // the old token is renamed, and an intent-to-add file holds one too.
+        repo.sandbox.write("src/mod7/deep/file7.txt", format!("line 7\nSONAR_TOKEN={SOT}\n"));
+        repo.sandbox.write("src/new/added.env", format!("KEY={SQU}\n"));
+        repo.git(&["mv", "old.env", "docs/moved.env"]);
+        repo.sandbox.write("later.env", format!("LATER={SOT2}\n"));
+        repo.git(&["add", "src"]);
+        repo.git(&["add", "-N", "later.env"]);
+        let (code, stdout, stderr) = run(repo.sqscan(&["staged", "--format", "json", "--no-redact"]));
+        assert_eq!(code, 1, "{flavour:?}: {stderr}");
+        let mut found: Vec<(String, String)> = findings(&json(&stdout))
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap().to_string(), f["secret"].as_str().unwrap().to_string()))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [("src/mod7/deep/file7.txt".to_string(), SOT.to_string()), ("src/new/added.env".into(), SQU.into())],
+            "{flavour:?}"
+        );
+    }
+
+    // Unmerged entries: libgit2 answers.
+    let repo = GitRepo::new();
+    repo.commit("base", &[("a.env", Some("A=1\n"))]);
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit("side", &[("a.env", Some("A=2\n"))]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("main", &[("a.env", Some("A=3\n")), ("b.env", Some("B=1\n"))]);
+    let merge = std::process::Command::new("git").args(["merge", "-q", "side"]).current_dir(repo.path()).output();
+    assert!(!merge.expect("git merge runs").status.success(), "a conflict");
+    repo.sandbox.write("b.env", format!("B={SQP}\n"));
+    repo.git(&["add", "b.env"]);
+    let (code, stdout, stderr) = run(repo.sqscan(&["staged", "--format", "json", "--no-redact"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings(&json(&stdout))[0]["path"], "b.env");
+
+    // A temporary index, as `git commit <path>` gives its hooks.
+    let repo = GitRepo::new();
+    repo.commit("init", &[("a.env", Some("A=1\n"))]);
+    repo.sandbox.write("a.env", format!("A=1\nB={SQU}\n"));
+    let temporary = repo.path().join(".git/next-index.lock");
+    let status = std::process::Command::new("git")
+        .args(["add", "a.env"])
+        .env("GIT_INDEX_FILE", &temporary)
+        .current_dir(repo.path())
+        .status();
+    assert!(status.expect("git add runs").success());
+    let (code, _, _) = run(repo.sqscan(&["staged"]));
+    assert_eq!(code, 0, "the repository's own index stages nothing");
+    let (code, stdout, stderr) =
+        run(repo.sqscan(&["staged", "--format", "json", "--no-redact"]).env("GIT_INDEX_FILE", &temporary));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings(&json(&stdout))[0]["secret"], SQU);
+}

@@ -295,6 +295,17 @@ mod tests {
         }
     }
 
+    /// At run time the built-in rules are trusted, not checked: here they
+    /// pass every check a user's rule file does, every regex compiled.
+    #[test]
+    fn builtin_rules_pass_every_check_of_a_users_rule() {
+        for (origin, text) in builtin::BUILTIN_RULE_FILES {
+            if let Err(e) = spec::parse(origin, text, true) {
+                panic!("{e}");
+            }
+        }
+    }
+
     #[test]
     fn every_builtin_rule_has_enough_examples() {
         for rule in RuleSet::builtin().unwrap().rules() {

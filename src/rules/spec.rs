@@ -104,9 +104,9 @@ struct CounterexampleSpec {
 const MAX_CONTEXT_LINES: usize = 20;
 
 /// Parses and validates one rule file.
-/// `compiled`: compile every regex now (a user's rules, so that a bad one is
-/// an error before scanning), or on first use (the built-in rules, which
-/// the test suite compiles).
+/// `compiled`: check and compile every regex now (a user's rules, so that a
+/// bad one is an error before scanning), or trust them and compile each on
+/// first use (the built-in rules, which the test suite loads as a user's).
 pub(super) fn parse(origin: &str, text: &str, compiled: bool) -> Result<Vec<Rule>, RuleError> {
     let file: RuleFile = toml::from_str(text).map_err(|e| RuleError {
         origin: origin.to_string(),
@@ -175,14 +175,20 @@ fn validate(origin: &str, spec: RuleSpec, compiled: bool) -> Result<Rule, RuleEr
             if above.max(below) > MAX_CONTEXT_LINES {
                 return Err(error(format!("pattern {}: {what}reaches at most {MAX_CONTEXT_LINES} lines", n + 1)));
             }
-            let context = if compiled { Context::new } else { Context::deferred };
-            let context = context(&c.regex, above, below).map_err(|e| at(e, what))?;
+            let context = if compiled {
+                Context::new(&c.regex, above, below).map_err(|e| at(e, what))?
+            } else {
+                Context::trusted(&c.regex, above, below)
+            };
             Ok(if c.enclosing { context.enclosing() } else { context })
         };
         let context = p.context.map(|c| reach(c, "context: ")).transpose()?;
         let veto = p.unless.map(|c| reach(c, "unless: ")).transpose()?;
-        let pattern = if compiled { Pattern::new } else { Pattern::deferred };
-        let mut pattern = pattern(&p.regex, context).map_err(|e| at(e, ""))?;
+        let mut pattern = if compiled {
+            Pattern::new(&p.regex, context).map_err(|e| at(e, ""))?
+        } else {
+            Pattern::trusted(&p.regex, context)
+        };
         if let Some(veto) = veto {
             pattern = pattern.with_veto(veto);
         }

@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository, Sort, Tree};
 
 use super::history::{CommitGraph, CommitNode, shallow_commits};
+use super::index;
 
 /// One blob a commit (or the index) put at a path.
 #[derive(Debug, Clone)]
@@ -19,6 +20,10 @@ pub struct Change {
     pub old: Vec<Oid>,
     /// Index into the graph's commits; `None` for a staged change.
     pub commit: Option<usize>,
+    /// A staged new file that may be a rename or copy not yet looked for
+    /// (the index's own diff finds no similar files): paired, with
+    /// [`paired_old`], once it is known to hold a secret.
+    pub unpaired: bool,
 }
 
 /// `A..B` resolved to commits.
@@ -120,24 +125,68 @@ pub fn range_changes(
             for other in rest.iter().filter_map(|other| other.get(path)) {
                 old.extend(other.old.iter().copied());
             }
-            send(Change { path: path.clone(), new: change.new, old, commit: Some(index) });
+            send(Change { path: path.clone(), new: change.new, old, commit: Some(index), unpaired: false });
         }
     }
     Ok(graph)
 }
 
 /// The changes staged in the index, against HEAD (or nothing, before the
-/// first commit).
+/// first commit). The index is read directly, its cache tree sparing the
+/// trees of HEAD that nothing changed; an index that reader does not follow
+/// is diffed by libgit2.
 pub fn staged_changes(repo: &Repository) -> anyhow::Result<Vec<Change>> {
-    let head = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree()?),
-        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
-        Err(e) => return Err(e.into()),
+    let head = head_tree(repo)?;
+    let direct = index::Index::read(repo.path(), &index_path(repo));
+    let Some(index) = direct else {
+        return libgit2_staged(repo, head.as_ref());
     };
-    let index = repo.index()?;
-    let mut diff = repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))?;
+    let diff = index.staged(repo, head.as_ref().map(Tree::id))?;
+    let path = |p: Vec<u8>| String::from_utf8(p).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Ok(diff
+        .staged
+        .into_iter()
+        .map(|s| Change {
+            unpaired: s.old.is_none() && diff.may_pair,
+            path: path(s.path),
+            new: s.new,
+            old: s.old.into_iter().collect(),
+            commit: None,
+        })
+        .collect())
+}
+
+/// What a staged new file at `path` was renamed or copied from, by
+/// libgit2's similarity search over the whole staged diff.
+pub fn paired_old(repo: &Repository, path: &str) -> anyhow::Result<Vec<Oid>> {
+    let head = head_tree(repo)?;
+    Ok(libgit2_staged(repo, head.as_ref())?.into_iter().find(|c| c.path == path).map(|c| c.old).unwrap_or_default())
+}
+
+fn libgit2_staged(repo: &Repository, head: Option<&Tree>) -> anyhow::Result<Vec<Change>> {
+    let index = git2::Index::open(&index_path(repo))?;
+    let mut diff = repo.diff_tree_to_index(head, Some(&index), Some(&mut diff_options()))?;
     find_renames(&mut diff);
     Ok(deltas(&diff))
+}
+
+/// HEAD's tree; `None` before the first commit.
+fn head_tree(repo: &Repository) -> anyhow::Result<Option<Tree<'_>>> {
+    match repo.head() {
+        Ok(head) => Ok(Some(head.peel_to_tree()?)),
+        Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The index git itself would read: `GIT_INDEX_FILE` (set by `git commit`
+/// for its hooks when it commits through a temporary index), else the
+/// repository's.
+fn index_path(repo: &Repository) -> std::path::PathBuf {
+    match std::env::var_os("GIT_INDEX_FILE") {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        _ => repo.path().join("index"),
+    }
 }
 
 fn tree_changes(repo: &Repository, old: Option<&Tree>, new: &Tree) -> anyhow::Result<Vec<Change>> {
@@ -176,7 +225,7 @@ fn deltas(diff: &Diff) -> Vec<Change> {
             let path = d.new_file().path_bytes().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
             let old = d.old_file();
             let old = if old.id().is_zero() || old.mode() == git2::FileMode::Commit { vec![] } else { vec![old.id()] };
-            Change { path, new: d.new_file().id(), old, commit: None }
+            Change { path, new: d.new_file().id(), old, commit: None, unpaired: false }
         })
         .collect()
 }

@@ -7,6 +7,7 @@
 mod blobs;
 mod changes;
 mod history;
+mod index;
 mod ledger;
 mod objects;
 pub mod pack;

@@ -73,9 +73,13 @@ impl GitDir {
         Ok(GitDir { path: git_dir, root, identity, damage, shadow })
     }
 
-    /// A libgit2 handle that never reads a damaged pack.
+    /// A libgit2 handle that never reads a damaged pack, nor the index:
+    /// sqscan reads the index itself (it is diffed explicitly where
+    /// libgit2 must), while libgit2 would load it for attribute lookups in
+    /// a blob diff and refuse a split one.
     pub fn open(&self) -> Result<Repository, git2::Error> {
         let repo = Repository::open(&self.path)?;
+        repo.set_index(&mut git2::Index::new()?)?;
         if let Some(shadow) = &self.shadow {
             let odb = Odb::new()?;
             for objects in &shadow.objects {

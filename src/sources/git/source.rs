@@ -565,8 +565,15 @@ fn scan_change(
             return None;
         }
     };
-    // Line diffs only for the few changes that hold a secret.
-    match changes::added_lines(reader.repo(), &change.old, change.new) {
+    // Line diffs (and rename pairing) only for the few changes that hold a secret.
+    let paired;
+    let old = if change.unpaired {
+        paired = changes::paired_old(reader.repo(), &change.path).unwrap_or_default();
+        &paired
+    } else {
+        &change.old
+    };
+    match changes::added_lines(reader.repo(), old, change.new) {
         Ok(None) => Some(findings),
         Ok(Some(added)) => {
             let kept: Vec<Finding> = findings.into_iter().filter(|f| added.contains(&f.position.line)).collect();

@@ -1,0 +1,510 @@
+//! The index file, read directly: its entries and its cache tree, which is
+//! all a pre-commit hook needs to know what is staged. libgit2's
+//! tree-to-index diff reads the whole index (checksum included) and every
+//! tree of HEAD; with the cache tree, as `git diff --cached` does, only the
+//! trees along the changed paths are read.
+//!
+//! Versions 2 to 4 are read, and split indexes (`core.splitIndex`, which
+//! libgit2 refuses). What this reader does not follow (a sparse index,
+//! unmerged entries, another hash) gives `None`, and the caller asks
+//! libgit2 instead.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use git2::{ObjectType, Oid, Repository};
+
+/// Bytes of an object id (SHA-1).
+const OID: usize = 20;
+/// The fixed part of an entry: stat data, mode, sizes, id, flags.
+const ENTRY_FIXED: usize = 62;
+/// Larger index files are not a pre-commit hook's: libgit2 reads them.
+const MAX_INDEX_BYTES: usize = 1 << 30;
+
+/// One stage-0 entry: a blob (or link, or submodule) at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Where its path sits in [`Index::paths`].
+    path: Range<usize>,
+    pub mode: u32,
+    pub id: Oid,
+    /// `git add -N`: the path is known, its content not staged.
+    pub intent_to_add: bool,
+}
+
+/// One node of the cache tree: a directory whose entries are known to hash
+/// to `id` (when `Some`; `None` once a change under it invalidated it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CacheNode {
+    name: Vec<u8>,
+    id: Option<Oid>,
+    children: Vec<CacheNode>,
+}
+
+pub struct Index {
+    entries: Vec<Entry>,
+    /// Every entry's path, one after another: one allocation, not one each.
+    paths: Vec<u8>,
+    cache: Option<CacheNode>,
+    /// A split index's link to the shared index it amends.
+    link: Option<Link>,
+}
+
+/// The `link` extension: the shared index, the entries of it this file
+/// deletes, and those it replaces (by its own first entries, in order).
+struct Link {
+    shared: Oid,
+    delete: Bits,
+    replace: Bits,
+}
+
+/// A bitmap's set bits as ascending runs: a run of a billion set bits
+/// costs one range, whatever the file claims.
+#[derive(Default)]
+struct Bits {
+    runs: Vec<Range<usize>>,
+    /// For [`Bits::take`]: the first run not yet passed.
+    at: usize,
+}
+
+impl Bits {
+    /// Whether bit `i` is set; asked with ascending `i`.
+    fn take(&mut self, i: usize) -> bool {
+        while self.runs.get(self.at).is_some_and(|r| r.end <= i) {
+            self.at += 1;
+        }
+        self.runs.get(self.at).is_some_and(|r| r.contains(&i))
+    }
+
+    /// How many set bits lie at or after `i`.
+    fn left_from(&self, i: usize) -> usize {
+        self.runs.iter().map(|r| r.end.saturating_sub(r.start.max(i))).sum()
+    }
+
+    fn push(&mut self, run: Range<usize>) {
+        match self.runs.last_mut() {
+            Some(last) if last.end == run.start => last.end = run.end,
+            _ if run.is_empty() => {}
+            _ => self.runs.push(run),
+        }
+    }
+}
+
+/// A path staged with content that HEAD does not have there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    pub path: Vec<u8>,
+    pub new: Oid,
+    /// The blob HEAD has at that path, if any.
+    pub old: Option<Oid>,
+}
+
+/// What the index stages against HEAD.
+pub struct StagedDiff {
+    pub staged: Vec<Staged>,
+    /// Some path of HEAD is gone or changed and a new file is not an
+    /// identical copy of one: it may be a rename or copy that only a
+    /// similarity search can tell.
+    pub may_pair: bool,
+}
+
+/// Blobs of HEAD read to pair identical renames, at most: a deleted tree
+/// larger than this leaves its new files to the similarity search.
+const GONE_LIMIT: usize = 100_000;
+
+impl Index {
+    /// Reads the index at `path` of the repository whose git directory is
+    /// `git_dir`, with the shared index a split index amends; `None` for
+    /// anything this reader does not follow.
+    pub fn read(git_dir: &std::path::Path, path: &std::path::Path) -> Option<Index> {
+        let index = Index::parse(&std::fs::read(path).ok()?)?;
+        match &index.link {
+            None => Some(index),
+            Some(link) if link.shared.is_zero() => Some(index),
+            Some(link) => {
+                let shared = Index::parse(&std::fs::read(git_dir.join(format!("sharedindex.{}", link.shared))).ok()?)?;
+                if shared.link.is_some() {
+                    return None;
+                }
+                index.amend(shared)
+            }
+        }
+    }
+
+    /// A split index applied to its shared index: the entries it deletes
+    /// dropped, those it replaces taken from it (a replacing entry may leave
+    /// its path out), its other entries added, all in path order.
+    fn amend(mut self, shared: Index) -> Option<Index> {
+        let mut link = self.link.take()?;
+        let mut paths = Vec::with_capacity(shared.paths.len() + self.paths.len());
+        let mut entries = Vec::with_capacity(shared.entries.len() + self.entries.len());
+        let mut own = 0..self.entries.len();
+        for (i, entry) in shared.entries.iter().enumerate() {
+            let (entry, mut path) = if link.replace.take(i) {
+                let j = own.next()?;
+                (&self.entries[j], self.path(j))
+            } else {
+                (entry, shared.path(i))
+            };
+            if link.delete.take(i) {
+                continue;
+            }
+            if path.is_empty() {
+                path = shared.path(i);
+            }
+            let start = paths.len();
+            paths.extend_from_slice(path);
+            entries.push(Entry { path: start..paths.len(), ..entry.clone() });
+        }
+        if link.replace.left_from(shared.entries.len()) > 0 {
+            return None;
+        }
+        for j in own {
+            let start = paths.len();
+            paths.extend_from_slice(self.path(j));
+            entries.push(Entry { path: start..paths.len(), ..self.entries[j].clone() });
+        }
+        entries.sort_by(|a, b| paths[a.path.clone()].cmp(&paths[b.path.clone()]));
+        Some(Index { entries, paths, cache: self.cache, link: None })
+    }
+
+    /// Parses an index file; `None` for anything this reader does not
+    /// follow, or bytes that are not a well-formed index.
+    pub fn parse(bytes: &[u8]) -> Option<Index> {
+        if bytes.len() > MAX_INDEX_BYTES || bytes.len() < 12 + OID || &bytes[..4] != b"DIRC" {
+            return None;
+        }
+        let version = be32(bytes, 4)?;
+        if !(2..=4).contains(&version) {
+            return None;
+        }
+        let count = be32(bytes, 8)? as usize;
+        let body = &bytes[..bytes.len() - OID];
+        // The count comes from the file: it sizes nothing beyond the file.
+        let mut entries = Vec::with_capacity(count.min(body.len() / ENTRY_FIXED));
+        let mut paths = Vec::with_capacity(body.len() / 2);
+        let mut at = 12;
+        let mut previous = 0..0;
+        for _ in 0..count {
+            let fixed = body.get(at..at + ENTRY_FIXED)?;
+            let mode = be32(fixed, 24)?;
+            let id = Oid::from_bytes(&fixed[40..60]).ok()?;
+            let flags = u16::from_be_bytes([fixed[60], fixed[61]]);
+            let stage = (flags >> 12) & 0b11;
+            let mut next = at + ENTRY_FIXED;
+            let mut intent_to_add = false;
+            if flags & 0x4000 != 0 {
+                let extended = body.get(next..next + 2)?;
+                let extended = u16::from_be_bytes([extended[0], extended[1]]);
+                intent_to_add = extended & 0x2000 != 0;
+                next += 2;
+            }
+            let start = paths.len();
+            if version == 4 {
+                let (strip, used) = varint(body.get(next..)?)?;
+                next += used;
+                let suffix = nul_terminated(body, next)?;
+                let kept = previous.len().checked_sub(strip)?;
+                paths.extend_from_within(previous.start..previous.start + kept);
+                paths.extend_from_slice(&body[suffix.clone()]);
+                next = suffix.end + 1;
+            } else {
+                let name = nul_terminated(body, next)?;
+                paths.extend_from_slice(&body[name.clone()]);
+                // Entries are padded with NULs to a multiple of 8 bytes.
+                next = at + (name.end - at + 8) / 8 * 8;
+            }
+            if stage != 0 || mode == 0o040000 {
+                // Unmerged entries, or a sparse index's directory entries.
+                return None;
+            }
+            let path = start..paths.len();
+            previous = path.clone();
+            entries.push(Entry { path, mode, id, intent_to_add });
+            at = next;
+        }
+        let mut cache = None;
+        let mut link = None;
+        while at + 8 <= body.len() {
+            let signature = &body[at..at + 4];
+            let size = be32(body, at + 4)? as usize;
+            let data = body.get(at + 8..(at + 8).checked_add(size)?)?;
+            match signature {
+                b"TREE" => cache = parse_cache_tree(data),
+                b"link" => link = Some(parse_link(data)?),
+                // Sparse directories: not followed.
+                b"sdir" => return None,
+                _ => {}
+            }
+            at += 8 + size;
+        }
+        Some(Index { entries, paths, cache, link })
+    }
+
+    /// What the index stages against `head` (`None` before the first
+    /// commit): the entries whose content differs from HEAD's, skipping
+    /// every directory whose cache-tree id is HEAD's.
+    pub fn staged(&self, repo: &Repository, head: Option<Oid>) -> Result<StagedDiff, git2::Error> {
+        let mut diff = StagedDiff { staged: Vec::new(), may_pair: false };
+        let mut walk = Walk { repo, index: self, gone: HashSet::new(), gone_whole: true };
+        walk.directory(&mut diff, b"", 0..self.entries.len(), head, self.cache.as_ref())?;
+        // A new file identical to a blob HEAD had at a path now gone or
+        // changed is a rename or copy: its old content is its own.
+        let mut unpaired = false;
+        for staged in diff.staged.iter_mut().filter(|s| s.old.is_none()) {
+            if walk.gone.contains(&staged.new) {
+                staged.old = Some(staged.new);
+            } else {
+                unpaired = true;
+            }
+        }
+        diff.may_pair = diff.may_pair && (unpaired || !walk.gone_whole);
+        Ok(diff)
+    }
+}
+
+struct Walk<'a> {
+    repo: &'a Repository,
+    index: &'a Index,
+    /// Blobs HEAD had at paths the index deletes or changes.
+    gone: HashSet<Oid>,
+    /// `gone` holds all of them (no deleted tree was too large to read).
+    gone_whole: bool,
+}
+
+impl Index {
+    fn path(&self, entry: usize) -> &[u8] {
+        &self.paths[self.entries[entry].path.clone()]
+    }
+}
+
+impl Walk<'_> {
+    /// Compares the entries in `range` (all under `prefix`) with HEAD's
+    /// tree `head` of that directory.
+    fn directory(
+        &mut self,
+        diff: &mut StagedDiff,
+        prefix: &[u8],
+        range: Range<usize>,
+        head: Option<Oid>,
+        cache: Option<&CacheNode>,
+    ) -> Result<(), git2::Error> {
+        if let (Some(head), Some(cached)) = (head, cache.and_then(|c| c.id))
+            && head == cached
+        {
+            return Ok(());
+        }
+        // HEAD's entries here: (id, is a tree, is a blob), by name.
+        let tree = match head {
+            Some(head) => Some(self.repo.find_tree(head)?),
+            None => None,
+        };
+        let entries: Vec<git2::TreeEntry> = tree.iter().flat_map(|t| t.iter()).collect();
+        let in_head: Vec<(Oid, bool, bool)> = entries
+            .iter()
+            .map(|e| (e.id(), e.kind() == Some(ObjectType::Tree), e.kind() == Some(ObjectType::Blob)))
+            .collect();
+        let by_name: HashMap<&[u8], usize> = entries.iter().enumerate().map(|(i, e)| (e.name_bytes(), i)).collect();
+        let lookup = |name: &[u8]| by_name.get(name).copied();
+        let mut seen = vec![false; in_head.len()];
+        let mut i = range.start;
+        while i < range.end {
+            let rest = &self.index.path(i)[prefix.len()..];
+            match memchr::memchr(b'/', rest) {
+                None => {
+                    let entry = &self.index.entries[i];
+                    let old = lookup(rest);
+                    if let Some(at) = old {
+                        seen[at] = true;
+                    }
+                    let old_blob = old.filter(|&at| in_head[at].2).map(|at| in_head[at].0);
+                    let is_content = entry.mode != 0o160000 && !entry.intent_to_add;
+                    if old_blob != Some(entry.id) && is_content {
+                        if let Some(old) = old {
+                            diff.may_pair = true;
+                            self.gone.extend(old_blob.filter(|_| in_head[old].2));
+                        }
+                        diff.staged.push(Staged { path: self.index.path(i).to_vec(), new: entry.id, old: old_blob });
+                    }
+                    i += 1;
+                }
+                Some(slash) => {
+                    let name = &rest[..slash];
+                    let mut sub_prefix = prefix.to_vec();
+                    sub_prefix.extend_from_slice(name);
+                    sub_prefix.push(b'/');
+                    let end = i
+                        + (i..range.end).map(|j| self.index.path(j)).take_while(|p| p.starts_with(&sub_prefix)).count();
+                    let old = lookup(name);
+                    if let Some(at) = old {
+                        seen[at] = true;
+                    }
+                    let sub_head = old.filter(|&at| in_head[at].1).map(|at| in_head[at].0);
+                    let sub_cache = cache.and_then(|c| c.children.iter().find(|n| n.name == name));
+                    self.directory(diff, &sub_prefix, i..end, sub_head, sub_cache)?;
+                    i = end;
+                }
+            }
+        }
+        // A path of HEAD the index no longer has here: deleted (or renamed).
+        for (at, _) in seen.iter().enumerate().filter(|(_, seen)| !**seen) {
+            diff.may_pair = true;
+            let (id, is_tree, is_blob) = in_head[at];
+            if is_blob {
+                self.gone.insert(id);
+            } else if is_tree {
+                self.gone_tree(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every blob of a tree HEAD had where the index has nothing, up to
+    /// [`GONE_LIMIT`].
+    fn gone_tree(&mut self, id: Oid) -> Result<(), git2::Error> {
+        let tree = self.repo.find_tree(id)?;
+        let mut overflow = false;
+        tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+            if self.gone.len() >= GONE_LIMIT {
+                overflow = true;
+                return git2::TreeWalkResult::Abort;
+            }
+            if entry.kind() == Some(ObjectType::Blob) {
+                self.gone.insert(entry.id());
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .or_else(|e| if overflow { Ok(()) } else { Err(e) })?;
+        self.gone_whole &= !overflow;
+        Ok(())
+    }
+}
+
+fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The bytes from `at` up to (not including) the next NUL.
+fn nul_terminated(bytes: &[u8], at: usize) -> Option<Range<usize>> {
+    let len = memchr::memchr(0, bytes.get(at..)?)?;
+    Some(at..at + len)
+}
+
+/// Git's offset varint (as in index v4 path compression): its value and
+/// how many bytes it took.
+fn varint(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut value: usize = 0;
+    for (i, &b) in bytes.iter().enumerate().take(9) {
+        if i > 0 {
+            value = value.checked_add(1)?.checked_mul(128)?;
+        }
+        value |= usize::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// The `link` extension: the shared index's id, then the delete and the
+/// replace bitmaps, each EWAH-compressed.
+fn parse_link(data: &[u8]) -> Option<Link> {
+    let shared = Oid::from_bytes(data.get(..OID)?).ok()?;
+    let mut at = OID;
+    let delete = ewah_bits(data, &mut at)?;
+    let replace = ewah_bits(data, &mut at)?;
+    Some(Link { shared, delete, replace })
+}
+
+/// The set bits of git's EWAH bitmap at `at` (bit count, word count,
+/// 64-bit words, last run word's position).
+fn ewah_bits(data: &[u8], at: &mut usize) -> Option<Bits> {
+    let bits = be32(data, *at)? as usize;
+    let words = be32(data, *at + 4)? as usize;
+    let body = data.get(*at + 8..(*at + 8).checked_add(words.checked_mul(8)?)?)?;
+    *at += 8 + words * 8 + 4;
+    let word = |i: usize| u64::from_be_bytes(body[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let mut set = Bits::default();
+    let (mut i, mut position) = (0, 0usize);
+    while i < words {
+        let marker = word(i);
+        i += 1;
+        let running = (marker >> 1) & 0xffff_ffff;
+        let literals = (marker >> 33) as usize;
+        let run_bits = (running as usize).checked_mul(64)?;
+        if marker & 1 == 1 {
+            set.push(position.min(bits)..position.checked_add(run_bits)?.min(bits));
+        }
+        position = position.checked_add(run_bits)?;
+        for _ in 0..literals {
+            if i >= words {
+                return None;
+            }
+            let literal = word(i);
+            i += 1;
+            for bit in 0..64 {
+                if literal >> bit & 1 == 1 && position + bit < bits {
+                    set.push(position + bit..position + bit + 1);
+                }
+            }
+            position += 64;
+        }
+    }
+    Some(set)
+}
+
+/// The TREE extension: nodes in pre-order, each `name NUL count SP
+/// subtrees LF [id]`, a count of -1 marking an invalidated directory.
+fn parse_cache_tree(data: &[u8]) -> Option<CacheNode> {
+    fn node(data: &[u8], at: &mut usize, depth: usize) -> Option<CacheNode> {
+        if depth > super::MAX_TREE_DEPTH {
+            return None;
+        }
+        let name = nul_terminated(data, *at)?;
+        let line_start = name.end + 1;
+        let line_end = line_start + memchr::memchr(b'\n', data.get(line_start..)?)?;
+        let line = std::str::from_utf8(&data[line_start..line_end]).ok()?;
+        let (count, subtrees) = line.split_once(' ')?;
+        let count: i64 = count.parse().ok()?;
+        let subtrees: usize = subtrees.parse().ok()?;
+        *at = line_end + 1;
+        let id = if count >= 0 {
+            let id = Oid::from_bytes(data.get(*at..*at + OID)?).ok()?;
+            *at += OID;
+            Some(id)
+        } else {
+            None
+        };
+        // Each child takes at least a few bytes: the count cannot size more.
+        let mut children = Vec::with_capacity(subtrees.min(data.len() / 4));
+        for _ in 0..subtrees {
+            children.push(node(data, at, depth + 1)?);
+        }
+        Some(CacheNode { name: data[name].to_vec(), id, children })
+    }
+    let mut at = 0;
+    node(data, &mut at, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_are_gits_offset_encoding() {
+        assert_eq!(varint(&[0x05]), Some((5, 1)));
+        assert_eq!(varint(&[0x80, 0x00]), Some((128, 2)));
+        assert_eq!(varint(&[0x81, 0x7f]), Some((383, 2)));
+        assert_eq!(varint(&[0x80; 12]), None);
+    }
+
+    #[test]
+    fn damaged_or_foreign_bytes_are_not_an_index() {
+        assert!(Index::parse(b"").is_none());
+        assert!(Index::parse(&[b'D'; 40]).is_none());
+        let mut fake = b"DIRC\0\0\0\x02\xff\xff\xff\xff".to_vec();
+        fake.extend([0u8; 40]);
+        assert!(Index::parse(&fake).is_none(), "a huge entry count over a few bytes");
+    }
+}
