@@ -4,7 +4,7 @@
 
 use git2::{ObjectType, Oid, Repository};
 
-use super::objects::{Objects, ReadError};
+use super::objects::{self, Objects, ReadError};
 use super::pack::{PackPosition, PackSet};
 use crate::sources::SkipReason;
 use crate::sources::content::Views;
@@ -24,7 +24,7 @@ const LFS_POINTER_MAX: usize = 1024;
 
 impl<'a> BlobReader<'a> {
     pub fn new(packs: &'a PackSet, repo: Repository, max_size: u64, scan_binary: bool) -> BlobReader<'a> {
-        BlobReader { objects: Objects::new(packs, repo, max_size), max_size, scan_binary }
+        BlobReader { objects: Objects::new(packs, repo, max_size, objects::BLOB_CACHE), max_size, scan_binary }
     }
 
     /// Calls `scan` with the blob's views (its text, and a transcoding of

@@ -8,8 +8,12 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::pack::{PackError, PackPosition, PackReader, PackSet};
 
-/// Bytes kept per reader as delta bases.
-const CACHE_BUDGET: usize = 64 << 20;
+/// Bytes a reader of trees and commits (the history walk, tracing) keeps
+/// as delta bases: trees delta against trees read long before.
+pub const STRUCTURE_CACHE: usize = 32 << 20;
+/// Bytes a blob reader keeps: blobs come in pack order, each delta's base
+/// read just before it.
+pub const BLOB_CACHE: usize = 4 << 20;
 /// The largest object rebuilt whatever `--max-file-size` says: trees,
 /// commits and delta bases must be rebuilt to read what depends on them,
 /// and no real one comes near this.
@@ -31,8 +35,9 @@ pub enum ReadError {
 impl<'a> Objects<'a> {
     /// `max_blob`: the largest blob a caller will scan; objects up to the
     /// larger of it and [`STRUCTURE_LIMIT`] are rebuilt, no larger.
-    pub fn new(packs: &'a PackSet, repo: Repository, max_blob: u64) -> Objects<'a> {
-        Objects { packs, reader: PackReader::new(packs, CACHE_BUDGET, max_blob.max(STRUCTURE_LIMIT)), repo }
+    /// `cache`: bytes of rebuilt objects kept as delta bases.
+    pub fn new(packs: &'a PackSet, repo: Repository, max_blob: u64, cache: usize) -> Objects<'a> {
+        Objects { packs, reader: PackReader::new(packs, cache, max_blob.max(STRUCTURE_LIMIT)), repo }
     }
 
     pub fn repo(&self) -> &Repository {

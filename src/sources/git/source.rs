@@ -15,7 +15,7 @@ use super::blobs::BlobReader;
 use super::changes::{self, Change, RangeEnds};
 use super::history::{self, CommitGraph, Known, Tips};
 use super::ledger::{Hit, Ledger, Memory};
-use super::objects::Objects;
+use super::objects::{self, Objects};
 use super::pack::{PackPosition, PackSet};
 use super::{GitDir, OidMap, OidSet, commit_info, provenance};
 use crate::findings::{Blob, Commit, Finding, History, Occurrence, Origin};
@@ -156,7 +156,7 @@ fn history(
     let outcomes: Mutex<OidMap<BlobOutcome>> = Mutex::default();
     let (walked, objects) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| -> anyhow::Result<_> {
-            let mut objects = Objects::new(&packs, git.open()?, options.max_file_size);
+            let mut objects = Objects::new(&packs, git.open()?, options.max_file_size, objects::STRUCTURE_CACHE);
             let mut blobs = Vec::new();
             let graph =
                 history::walk_all(&git.open()?, &mut objects, tally, &tips, known, &mut |blob| blobs.push(blob))?;
@@ -235,7 +235,7 @@ fn history(
     let mut readers = vec![objects];
     if !targets.is_empty() && graph.commits.len() > 1 {
         for _ in 1..options.threads.max(1) {
-            readers.push(Objects::new(&packs, git.open()?, options.max_file_size));
+            readers.push(Objects::new(&packs, git.open()?, options.max_file_size, objects::STRUCTURE_CACHE));
         }
     }
     let provenance = provenance::trace(&mut readers, &graph, &targets).context("starting a tracing thread")?;
@@ -517,7 +517,7 @@ fn range(
         })?;
         walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the range walk panicked")))
     })?;
-    let mut objects = Objects::new(&packs, repo, options.max_file_size);
+    let mut objects = Objects::new(&packs, repo, options.max_file_size, objects::STRUCTURE_CACHE);
     let mut commits = CommitCache::new(&mut objects, &graph);
     let mut located = Vec::new();
     for (change, findings) in found.into_inner().unwrap_or_else(|p| p.into_inner()) {
