@@ -28,6 +28,9 @@ pub struct GitDir {
     damage: Vec<Damage>,
     /// Object directories without the damaged packs, for libgit2.
     shadow: Option<Shadow>,
+    /// The handle discovery opened, for the first [`GitDir::open`]: a
+    /// pre-commit hook opens the repository once, not twice.
+    discovered: std::sync::Mutex<Option<Repository>>,
 }
 
 impl std::fmt::Debug for GitDir {
@@ -70,7 +73,7 @@ impl GitDir {
                     anyhow!("{}: damaged packs, and no way to read around them: {e}", git_dir.display())
                 })?)
             };
-        Ok(GitDir { path: git_dir, root, identity, damage, shadow })
+        Ok(GitDir { path: git_dir, root, identity, damage, shadow, discovered: std::sync::Mutex::new(Some(repo)) })
     }
 
     /// A libgit2 handle that never reads a damaged pack, nor the index:
@@ -78,7 +81,11 @@ impl GitDir {
     /// libgit2 must), while libgit2 would load it for attribute lookups in
     /// a blob diff and refuse a split one.
     pub fn open(&self) -> Result<Repository, git2::Error> {
-        let repo = Repository::open(&self.path)?;
+        let discovered = self.discovered.lock().ok().and_then(|mut held| held.take());
+        let repo = match discovered {
+            Some(repo) => repo,
+            None => Repository::open(&self.path)?,
+        };
         repo.set_index(&mut git2::Index::new()?)?;
         if let Some(shadow) = &self.shadow {
             let odb = Odb::new()?;
