@@ -70,6 +70,20 @@ fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tall
         let target = targets.iter().find(|t| path.starts_with(&t.given)).unwrap_or(first);
         root.display(target, path)
     };
+    // A few files and no directory (a pre-commit hook's list, `scan FILE`):
+    // one thread reads them sooner than a pool starts, and the parallel
+    // walk's idle workers wait a millisecond before they stop.
+    let few_files = targets.len() <= SERIAL_FILES && targets.iter().all(|t| !t.given.is_dir());
+    if few_files || options.threads <= 1 {
+        let mut buffer = Vec::new();
+        for result in builder.build() {
+            match result {
+                Ok(entry) => visit_entry(&entry, &show, options, tally, &mut buffer, visit),
+                Err(error) => record_error(&error, &show, tally),
+            }
+        }
+        return;
+    }
     builder.build_parallel().run(|| {
         let mut buffer = Vec::new();
         Box::new(move |result| {
@@ -81,6 +95,9 @@ fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tall
         })
     });
 }
+
+/// Up to this many named files (and no directory) are read on one thread.
+const SERIAL_FILES: usize = 16;
 
 fn visit_entry(
     entry: &ignore::DirEntry,
