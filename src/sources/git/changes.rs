@@ -137,7 +137,7 @@ pub fn range_changes(
 /// is diffed by libgit2.
 pub fn staged_changes(repo: &Repository) -> anyhow::Result<Vec<Change>> {
     let head = head_tree(repo)?;
-    let direct = index::Index::read(repo.path(), &index_path(repo));
+    let direct = index::Index::read(&[repo.path(), repo.commondir()], &index_path(repo));
     let Some(index) = direct else {
         return libgit2_staged(repo, head.as_ref());
     };

@@ -113,16 +113,19 @@ pub struct StagedDiff {
 const GONE_LIMIT: usize = 100_000;
 
 impl Index {
-    /// Reads the index at `path` of the repository whose git directory is
-    /// `git_dir`, with the shared index a split index amends; `None` for
-    /// anything this reader does not follow.
-    pub fn read(git_dir: &std::path::Path, path: &std::path::Path) -> Option<Index> {
+    /// Reads the index at `path`, with the shared index a split index
+    /// amends (in the first of `git_dirs` that has it: a linked worktree's
+    /// own git directory, then the common one); `None` for anything this
+    /// reader does not follow.
+    pub fn read(git_dirs: &[&std::path::Path], path: &std::path::Path) -> Option<Index> {
         let index = Index::parse(&std::fs::read(path).ok()?)?;
         match &index.link {
             None => Some(index),
             Some(link) if link.shared.is_zero() => Some(index),
             Some(link) => {
-                let shared = Index::parse(&std::fs::read(git_dir.join(format!("sharedindex.{}", link.shared))).ok()?)?;
+                let name = format!("sharedindex.{}", link.shared);
+                let bytes = git_dirs.iter().find_map(|dir| std::fs::read(dir.join(&name)).ok())?;
+                let shared = Index::parse(&bytes)?;
                 if shared.link.is_some() {
                     return None;
                 }
