@@ -31,22 +31,28 @@ impl Liveness {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// As reports write it (JSON, and the audit model `merge` reads back).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verification {
     pub status: Liveness,
     /// For an active token, what kind it is; for an unknown one, why.
     pub detail: String,
     /// The base URL that answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// `SonarQube-Authentication-Token-Expiration`, when an answer carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     /// Whole days until `expires` (negative once past), as of the check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_days: Option<i64>,
     /// What the token's kind says of its lifetime, for an active token:
     /// no expiry date, a 60-day window that this very check renewed, or
     /// an expiry under a week away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<String>,
     /// With `--analyze`, for an active token: owner and reach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Analysis>,
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Place;
-use crate::findings::{Finding, Liveness, Origin, Verification};
+use crate::findings::{Finding, Origin, Verification};
 use crate::rules::{RuleSet, Severity};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,27 +24,11 @@ pub struct Incident {
     pub secret: String,
     pub redacted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<VerificationRecord>,
+    pub verification: Option<Verification>,
     /// Every repository holding the secret, sorted (empty for a working tree).
     pub repositories: Vec<String>,
     /// One per repository and path, sorted.
     pub locations: Vec<Location>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerificationRecord {
-    pub status: Liveness,
-    pub detail: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in_days: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifetime: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analysis: Option<crate::findings::Analysis>,
 }
 
 /// Where the secret is: for a history, the commit that first put it at
@@ -72,20 +56,6 @@ pub struct Location {
     pub blob: Option<String>,
     /// How many commits introduced it at this path (1 for a file).
     pub introductions: usize,
-}
-
-impl From<&Verification> for VerificationRecord {
-    fn from(v: &Verification) -> VerificationRecord {
-        VerificationRecord {
-            status: v.status,
-            detail: v.detail.clone(),
-            host: v.host.clone(),
-            expires: v.expires.clone(),
-            expires_in_days: v.expires_in_days,
-            lifetime: v.lifetime.clone(),
-            analysis: v.analysis.clone(),
-        }
-    }
 }
 
 impl Incident {
@@ -130,7 +100,7 @@ impl Incident {
         self.locations.extend(other.locations);
         sort_locations(&mut self.locations);
         self.locations.dedup();
-        let rank = |v: &Option<VerificationRecord>| v.as_ref().map_or(3, |v| v.status as u8);
+        let rank = |v: &Option<Verification>| v.as_ref().map_or(3, |v| v.status as u8);
         if rank(&other.verification) < rank(&self.verification) {
             self.verification = other.verification;
         }
@@ -155,7 +125,7 @@ pub fn incidents(findings: &[Finding], rules: &RuleSet, redact: bool) -> Vec<Inc
             severity: rule.severity,
             secret: finding.shown_secret(redact),
             redacted: redact,
-            verification: finding.verification.as_ref().map(VerificationRecord::from),
+            verification: finding.verification.clone(),
             repositories: Vec::new(),
             locations: Vec::new(),
         });

@@ -46,28 +46,11 @@ struct FindingRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     unreachable_blob: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    verification: Option<VerificationRecord<'a>>,
+    /// With `--verify`.
+    verification: Option<&'a crate::findings::Verification>,
     /// What to revoke, where, and what to use instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     remediation: Option<&'a str>,
-}
-
-/// With `--verify`.
-#[derive(Serialize)]
-struct VerificationRecord<'a> {
-    status: &'a str,
-    detail: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    host: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires_in_days: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lifetime: Option<&'a str>,
-    /// With `--analyze`: owner and reach.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    analysis: Option<&'a crate::findings::Analysis>,
 }
 
 /// For findings in git history.
@@ -179,15 +162,7 @@ fn record<'f>(finding: &'f Finding, context: &'f ReportContext) -> FindingRecord
                 .collect(),
         }),
         remediation: rule.help.as_deref(),
-        verification: finding.verification.as_ref().map(|v| VerificationRecord {
-            status: v.status.as_str(),
-            detail: &v.detail,
-            host: v.host.as_deref(),
-            expires: v.expires.as_deref(),
-            expires_in_days: v.expires_in_days,
-            lifetime: v.lifetime.as_deref(),
-            analysis: v.analysis.as_ref(),
-        }),
+        verification: finding.verification.as_ref(),
     }
 }
 
