@@ -244,6 +244,10 @@ impl Index {
         Some(Index { entries, paths, cache, link })
     }
 
+    fn path(&self, entry: usize) -> &[u8] {
+        &self.paths[self.entries[entry].path.clone()]
+    }
+
     /// What the index stages against `head` (`None` before the first
     /// commit): the entries whose content differs from HEAD's, skipping
     /// every directory whose cache-tree id is HEAD's.
@@ -275,12 +279,6 @@ struct Walk<'a> {
     gone_whole: bool,
 }
 
-impl Index {
-    fn path(&self, entry: usize) -> &[u8] {
-        &self.paths[self.entries[entry].path.clone()]
-    }
-}
-
 impl Walk<'_> {
     /// Compares the entries in `range` (all under `prefix`) with HEAD's
     /// tree `head` of that directory.
@@ -297,35 +295,34 @@ impl Walk<'_> {
         {
             return Ok(());
         }
-        // HEAD's entries here: (id, is a tree, is a blob), by name.
+        // HEAD's entries here, by name, each marked once the index has it.
         let tree = match head {
             Some(head) => Some(self.repo.find_tree(head)?),
             None => None,
         };
-        let entries: Vec<git2::TreeEntry> = tree.iter().flat_map(|t| t.iter()).collect();
-        let in_head: Vec<(Oid, bool, bool)> = entries
-            .iter()
-            .map(|e| (e.id(), e.kind() == Some(ObjectType::Tree), e.kind() == Some(ObjectType::Blob)))
-            .collect();
-        let by_name: HashMap<&[u8], usize> = entries.iter().enumerate().map(|(i, e)| (e.name_bytes(), i)).collect();
-        let lookup = |name: &[u8]| by_name.get(name).copied();
+        let in_head: Vec<git2::TreeEntry> = tree.iter().flat_map(|t| t.iter()).collect();
+        let by_name: HashMap<&[u8], usize> = in_head.iter().enumerate().map(|(i, e)| (e.name_bytes(), i)).collect();
         let mut seen = vec![false; in_head.len()];
+        // Whether HEAD has `name` here, and its id if it is a `kind`.
+        let mut take = |name: &[u8], kind: ObjectType| match by_name.get(name) {
+            Some(&at) => {
+                seen[at] = true;
+                (true, (in_head[at].kind() == Some(kind)).then(|| in_head[at].id()))
+            }
+            None => (false, None),
+        };
         let mut i = range.start;
         while i < range.end {
             let rest = &self.index.path(i)[prefix.len()..];
             match memchr::memchr(b'/', rest) {
                 None => {
                     let entry = &self.index.entries[i];
-                    let old = lookup(rest);
-                    if let Some(at) = old {
-                        seen[at] = true;
-                    }
-                    let old_blob = old.filter(|&at| in_head[at].2).map(|at| in_head[at].0);
+                    let (head_has_it, old_blob) = take(rest, ObjectType::Blob);
                     let is_content = entry.mode != 0o160000 && !entry.intent_to_add;
                     if old_blob != Some(entry.id) && is_content {
-                        if let Some(old) = old {
+                        if head_has_it {
                             diff.may_pair = true;
-                            self.gone.extend(old_blob.filter(|_| in_head[old].2));
+                            self.gone.extend(old_blob);
                         }
                         diff.staged.push(Staged { path: self.index.path(i).to_vec(), new: entry.id, old: old_blob });
                     }
@@ -338,11 +335,7 @@ impl Walk<'_> {
                     sub_prefix.push(b'/');
                     let end = i
                         + (i..range.end).map(|j| self.index.path(j)).take_while(|p| p.starts_with(&sub_prefix)).count();
-                    let old = lookup(name);
-                    if let Some(at) = old {
-                        seen[at] = true;
-                    }
-                    let sub_head = old.filter(|&at| in_head[at].1).map(|at| in_head[at].0);
+                    let (_, sub_head) = take(name, ObjectType::Tree);
                     let sub_cache = cache.and_then(|c| c.children.iter().find(|n| n.name == name));
                     self.directory(diff, &sub_prefix, i..end, sub_head, sub_cache)?;
                     i = end;
@@ -350,13 +343,14 @@ impl Walk<'_> {
             }
         }
         // A path of HEAD the index no longer has here: deleted (or renamed).
-        for (at, _) in seen.iter().enumerate().filter(|(_, seen)| !**seen) {
+        for (entry, _) in in_head.iter().zip(&seen).filter(|(_, seen)| !**seen) {
             diff.may_pair = true;
-            let (id, is_tree, is_blob) = in_head[at];
-            if is_blob {
-                self.gone.insert(id);
-            } else if is_tree {
-                self.gone_tree(id)?;
+            match entry.kind() {
+                Some(ObjectType::Blob) => {
+                    self.gone.insert(entry.id());
+                }
+                Some(ObjectType::Tree) => self.gone_tree(entry.id())?,
+                _ => {}
             }
         }
         Ok(())
