@@ -55,6 +55,10 @@ pub enum Encoding {
     Split,
 }
 
+/// Where a secret found in a searched text (a window, a view of one) sits
+/// in the input, and how it is written there; `None` drops it.
+type Place<'a> = dyn Fn(&Range<usize>) -> Option<(Range<usize>, Encoding)> + 'a;
+
 /// Inputs larger than this are not files named for the token they hold.
 const NAMED_INPUT_MAX: usize = 64 * 1024;
 
@@ -162,20 +166,10 @@ impl Engine {
     }
 
     /// Runs a pattern that reads inputs by name over the whole input.
-    fn search_named(&self, hay: &[u8], detector_index: usize, pattern_index: usize, out: &mut Vec<Match>) {
-        let detector = &self.detectors[detector_index];
-        let pattern = &detector.patterns[pattern_index];
-        for secret in captures(pattern, hay, 0..hay.len()) {
-            if accepts(detector, pattern, hay, &secret) {
-                out.push(Match {
-                    detector: detector_index,
-                    secret: hay[secret.clone()].to_vec(),
-                    span: secret,
-                    encoding: Encoding::Plain,
-                    path_pattern: Some(pattern_index),
-                });
-            }
-        }
+    fn search_named(&self, hay: &[u8], detector: usize, pattern: usize, out: &mut Vec<Match>) {
+        self.search_pattern(detector, pattern, hay, 0..hay.len(), out, &|secret| {
+            Some((secret.clone(), Encoding::Plain))
+        });
     }
 
     /// Runs one detector's patterns over a window, as written and decoded.
@@ -230,20 +224,37 @@ impl Engine {
             Some(set) => set.matches_at(&text[..range.end], range.start).into_iter().collect(),
             None => (0..detector.patterns.len()).collect(),
         };
-        for pattern in candidates.into_iter().map(|i| &detector.patterns[i]).filter(|p| p.path.is_none()) {
-            for secret in captures(pattern, text, range.clone()) {
-                let Some((span, encoding)) = place(&secret) else {
-                    continue;
-                };
-                if accepts(detector, pattern, text, &secret) {
-                    out.push(Match {
-                        detector: detector_index,
-                        secret: text[secret].to_vec(),
-                        span,
-                        encoding,
-                        path_pattern: None,
-                    });
-                }
+        for pattern in candidates.into_iter().filter(|&i| detector.patterns[i].path.is_none()) {
+            self.search_pattern(detector_index, pattern, text, range.clone(), out, &place);
+        }
+    }
+
+    /// Runs one pattern over `range` of `text`, keeping the candidates that
+    /// pass its rule's checks; a match of a pattern that reads inputs by
+    /// name says so.
+    fn search_pattern(
+        &self,
+        detector_index: usize,
+        pattern_index: usize,
+        text: &[u8],
+        range: Range<usize>,
+        out: &mut Vec<Match>,
+        place: &Place<'_>,
+    ) {
+        let detector = &self.detectors[detector_index];
+        let pattern = &detector.patterns[pattern_index];
+        for secret in captures(pattern, text, range) {
+            let Some((span, encoding)) = place(&secret) else {
+                continue;
+            };
+            if accepts(detector, pattern, text, &secret) {
+                out.push(Match {
+                    detector: detector_index,
+                    secret: text[secret].to_vec(),
+                    span,
+                    encoding,
+                    path_pattern: pattern.path.is_some().then_some(pattern_index),
+                });
             }
         }
     }

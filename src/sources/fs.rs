@@ -73,24 +73,21 @@ fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tall
     // A few files and no directory (a pre-commit hook's list, `scan FILE`):
     // one thread reads them sooner than a pool starts, and the parallel
     // walk's idle workers wait a millisecond before they stop.
+    let each = |result: Result<ignore::DirEntry, ignore::Error>, buffer: &mut Vec<u8>| match result {
+        Ok(entry) => visit_entry(&entry, &show, options, tally, buffer, visit),
+        Err(error) => record_error(&error, &show, tally),
+    };
     let few_files = targets.len() <= SERIAL_FILES && targets.iter().all(|t| !t.given.is_dir());
     if few_files || options.threads <= 1 {
         let mut buffer = Vec::new();
-        for result in builder.build() {
-            match result {
-                Ok(entry) => visit_entry(&entry, &show, options, tally, &mut buffer, visit),
-                Err(error) => record_error(&error, &show, tally),
-            }
-        }
+        builder.build().for_each(|result| each(result, &mut buffer));
         return;
     }
+    let each = &each;
     builder.build_parallel().run(|| {
         let mut buffer = Vec::new();
         Box::new(move |result| {
-            match result {
-                Ok(entry) => visit_entry(&entry, &show, options, tally, &mut buffer, visit),
-                Err(error) => record_error(&error, &show, tally),
-            }
+            each(result, &mut buffer);
             WalkState::Continue
         })
     });
