@@ -12,9 +12,8 @@ count=${1:-200}
 runs=${2:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --release --quiet --manifest-path "$repo_root/Cargo.toml"
-sqscan="$repo_root/target/release/sqscan"
 . "$here/timing.sh"
+build_sqscan
 cores=$(nproc)
 
 "$here/make_org.py" "$work/org" "$count"
@@ -29,7 +28,7 @@ incidents=$(grep -m1 '"incidents": [0-9]' "$work/out.json" | tr -dc 0-9)
 
 report=$(
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "machine: $cores cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(machine)"
   echo "input: $count generated repositories, $objects objects; sqscan $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "floor (cat-file --batch-all-objects x$cores): ${fl}s"
   echo "sqscan audit: ${full}s (sqscan/floor $(echo "$full / $fl" | bc -l | cut -c1-4)), peak RSS ${peak} KB, $incidents incidents"

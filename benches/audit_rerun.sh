@@ -14,9 +14,8 @@ source_repo=$(cd "${1:?usage: audit_rerun.sh REPO [RUNS]}" && pwd)
 runs=${2:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --release --quiet --manifest-path "$repo_root/Cargo.toml"
-sqscan="$repo_root/target/release/sqscan"
 . "$here/timing.sh"
+build_sqscan
 
 git clone -q --bare --shared "$source_repo" "$work/repo.git"
 repo="$work/repo.git"
@@ -50,7 +49,7 @@ found=$(grep -c '"bench-new.env"' "$work/out.json" || true)
 
 report=$(
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(machine)"
   echo "repo: $(basename "$source_repo"), $blobs blobs; state $state_bytes bytes; sqscan $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "first audit (--state, empty): ${first}s"
   echo "re-audit, nothing new: ${same}s (floor git for-each-ref: ${refs}s)"

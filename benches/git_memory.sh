@@ -11,8 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo_dir=$(dirname "$here")
 repo=${1:?usage: benches/git_memory.sh REPO}
-cargo build --release --quiet --manifest-path "$repo_dir/Cargo.toml"
-sqscan="$repo_dir/target/release/sqscan"
+. "$here/timing.sh"
+build_sqscan
 
 threads=$(nproc)
 largest=$(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |
@@ -38,7 +38,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
 bound_kib=$(( (threads * largest + 2 * 20 * objects) / 1024 ))
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+  echo "machine: $(machine)"
   echo "repository: $repo ($objects objects, packs $((packs / 1048576)) MiB, largest blob $((largest / 1024)) KiB)"
   echo "sqscan $(git -C "$repo_dir" rev-parse --short HEAD): peak RSS $(mib "$peak_rss"): anonymous $(mib "$peak_anon"), mapped files $(mib "$peak_file")"
   echo "heap bound (threads x largest blob + object-id sets): $(mib "$bound_kib")"

@@ -18,10 +18,9 @@ cores=$(nproc)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release --quiet --manifest-path "$repo_root/Cargo.toml"
-sqscan="$repo_root/target/release/sqscan"
-
 . "$here/timing.sh"
+build_sqscan
+
 
 # The floor's input, listed once (not timed): every blob reachable from any ref.
 start=$(date +%s.%N)
@@ -63,7 +62,7 @@ runs=$runs_saved
 
 report=$(
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "machine: $cores cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(machine)"
   echo "repo: $(basename "$repo"), $commits commits, $blobs blobs, $blob_bytes blob bytes"
   echo "floor (cat-file --batch x$cores): ${fl}s (listing blob ids, untimed: ${list_time}s)"
   echo "sqscan git $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo '?'): ${sq}s (sqscan/floor $(echo "$sq / $fl" | bc -l | cut -c1-4))"

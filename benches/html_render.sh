@@ -15,8 +15,8 @@ runs=${2:-3}
 work=${SQSCAN_BENCH_DIR:-/tmp/sqscan-bench}/html
 command -v chromium >/dev/null || { echo "bench: needs chromium (apt-get install chromium)" >&2; exit 2; }
 mkdir -p "$work/many" "$work/few"
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
-sqscan="$repo/target/release/sqscan"
+. "$here/timing.sh"
+build_sqscan
 python3 - "$work" "$count" <<'PY'
 import hashlib, sys
 work, count = sys.argv[1], int(sys.argv[2])

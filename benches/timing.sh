@@ -1,5 +1,18 @@
-# Sourced by the bench scripts: timing helpers.
-# `runs` (how many timed runs) must be set by the caller.
+# Sourced by the bench scripts: building sqscan, describing the machine,
+# timing. `runs` (how many timed runs) must be set before `time_runs`.
+
+# build_sqscan: builds this checkout's sqscan (release) and sets `sqscan`.
+build_sqscan() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+  sqscan="$root/target/release/sqscan"
+}
+
+# machine: this machine, as the results files describe it.
+machine() {
+  echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+}
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 

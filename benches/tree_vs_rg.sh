@@ -22,15 +22,14 @@ if [ ! -d "$tree" ]; then
   mkdir -p "$work"
   python3 "$generator" "$tree" --mb "$mb" --tokens 30 >&2
 fi
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
-sqscan="$repo/target/release/sqscan"
+. "$here/timing.sh"
+build_sqscan
 
 # The keywords sqscan's prefilter looks for: the token prefixes, and "sonar"
 # in the cases that occur in practice (sqscan itself matches every case).
 rg_args=(-c -F -e sqco_ -e squ_ -e sqp_ -e sqa_ -e sqb_ -e sonar -e SONAR -e Sonar "$tree")
 rg_ci_args=(-c -i -F -e sqco_ -e squ_ -e sqp_ -e sqa_ -e sqb_ -e sonar "$tree")
 
-. "$here/timing.sh"
 
 files=$(find "$tree" -type f | wc -l)
 bytes=$(du -sb "$tree" | cut -f1)
@@ -47,7 +46,7 @@ planted=$(python3 -c "import json; print(len(json.load(open('$tree.tokens.json')
 
 report=$(
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(machine)"
   echo "tree: $files files, $bytes bytes, $planted planted tokens; sqscan found $found"
   echo "sqscan $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'): ${sq}s"
   echo "rg $(rg --version | head -1 | cut -d' ' -f2): ${rg}s (ratio sqscan/rg $(echo "$sq / $rg" | bc -l | cut -c1-4))"
