@@ -29,12 +29,11 @@ pub(crate) fn around(hay: &[u8], hit: Range<usize>, lines: usize, encoded: bool)
     let core = if encoded { decode::run_around(hay, hit, ENCODED_RUN_REACH) } else { hit };
     let reach = REACH_PER_LINE * (lines + 1);
     let start = lines_up(hay, core.start, lines, core.start.saturating_sub(reach));
-    let end = lines_down(hay, core.end, lines, (core.end + reach).min(hay.len()));
-    start..word_end(hay, end)
+    start..end_after(hay, core, lines)
 }
 
-/// The end of the window for a plain hit inside a window already open: its
-/// start is that window's, only its end can move on.
+/// Where the window for `hit` ends; alone, for a plain hit inside a window
+/// already open, whose start is that window's.
 pub(crate) fn end_after(hay: &[u8], hit: Range<usize>, lines: usize) -> usize {
     let reach = REACH_PER_LINE * (lines + 1);
     word_end(hay, lines_down(hay, hit.end, lines, (hit.end + reach).min(hay.len())))
