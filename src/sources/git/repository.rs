@@ -28,9 +28,9 @@ pub struct GitDir {
     damage: Vec<Damage>,
     /// Object directories without the damaged packs, for libgit2.
     shadow: Option<Shadow>,
-    /// The handle discovery opened, for the first [`GitDir::open`]: a
-    /// pre-commit hook opens the repository once, not twice.
-    discovered: std::sync::Mutex<Option<Repository>>,
+    /// A handle no one is using (discovery's, or one given back), for the
+    /// next [`GitDir::open`]: a pre-commit hook opens the repository once.
+    idle: std::sync::Mutex<Option<Repository>>,
 }
 
 impl std::fmt::Debug for GitDir {
@@ -73,7 +73,9 @@ impl GitDir {
                     anyhow!("{}: damaged packs, and no way to read around them: {e}", git_dir.display())
                 })?)
             };
-        Ok(GitDir { path: git_dir, root, identity, damage, shadow, discovered: std::sync::Mutex::new(Some(repo)) })
+        let git = GitDir { path: git_dir, root, identity, damage, shadow, idle: Default::default() };
+        git.give_back(git.configure(repo).map_err(|e| anyhow!("{}: {}", git.path.display(), e.message()))?);
+        Ok(git)
     }
 
     /// A libgit2 handle that never reads a damaged pack, nor the index:
@@ -81,11 +83,20 @@ impl GitDir {
     /// libgit2 must), while libgit2 would load it for attribute lookups in
     /// a blob diff and refuse a split one.
     pub fn open(&self) -> Result<Repository, git2::Error> {
-        let discovered = self.discovered.lock().ok().and_then(|mut held| held.take());
-        let repo = match discovered {
-            Some(repo) => repo,
-            None => Repository::open(&self.path)?,
-        };
+        match self.idle.lock().ok().and_then(|mut idle| idle.take()) {
+            Some(repo) => Ok(repo),
+            None => self.configure(Repository::open(&self.path)?),
+        }
+    }
+
+    /// Keeps `repo`, a handle from [`GitDir::open`], for the next open.
+    pub fn give_back(&self, repo: Repository) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.get_or_insert(repo);
+        }
+    }
+
+    fn configure(&self, repo: Repository) -> Result<Repository, git2::Error> {
         repo.set_index(&mut git2::Index::new()?)?;
         if let Some(shadow) = &self.shadow {
             let odb = Odb::new()?;

@@ -532,6 +532,7 @@ fn staged(scanner: &Scanner, git: &GitDir, options: &BlobOptions, tally: &Tally,
     report_damage(git, tally);
     let repo = git.open()?;
     let changes = changes::staged_changes(&repo).context("reading the index")?;
+    git.give_back(repo);
     for _ in &changes {
         tally.queued();
     }
