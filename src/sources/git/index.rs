@@ -14,6 +14,8 @@ use std::ops::Range;
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::files::FileBytes;
+
 /// Bytes of an object id (SHA-1).
 const OID: usize = 20;
 /// The fixed part of an entry: stat data, mode, sizes, id, flags.
@@ -118,13 +120,13 @@ impl Index {
     /// own git directory, then the common one); `None` for anything this
     /// reader does not follow.
     pub fn read(git_dirs: &[&std::path::Path], path: &std::path::Path) -> Option<Index> {
-        let index = Index::parse(&std::fs::read(path).ok()?)?;
+        let index = Index::parse(&FileBytes::read(path).ok()?)?;
         match &index.link {
             None => Some(index),
             Some(link) if link.shared.is_zero() => Some(index),
             Some(link) => {
                 let name = format!("sharedindex.{}", link.shared);
-                let bytes = git_dirs.iter().find_map(|dir| std::fs::read(dir.join(&name)).ok())?;
+                let bytes = git_dirs.iter().find_map(|dir| FileBytes::read(&dir.join(&name)).ok())?;
                 let shared = Index::parse(&bytes)?;
                 if shared.link.is_some() {
                     return None;

@@ -6,6 +6,7 @@
 
 mod blobs;
 mod changes;
+mod files;
 mod history;
 mod index;
 mod ledger;

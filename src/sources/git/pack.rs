@@ -13,6 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::files::{FileBytes, read_at};
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{ObjectType, Oid};
 
@@ -336,29 +337,24 @@ pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
             let layout = IndexLayout::read(&idx, &index, length).map_err(|e| e.to_string())?;
             let file = File::open(&path).map_err(|e| e.to_string())?;
             let trailer = regular_file_length(&file, &path).map_err(|e| e.to_string())?.saturating_sub(ID as u64);
-            // Only the offset tables and the checksums, not the ids; the
-            // small offsets a block at a time, allocating nothing per object.
-            let mut tail = vec![0u8; length as usize - layout.large_at];
-            read_at(&index, &mut tail, layout.large_at as u64).map_err(|e| e.to_string())?;
+            // Only the offset tables and the checksums, not the ids.
+            let start = layout.offsets_at as u64;
+            let bytes = FileBytes::range(&index, start, length - start).map_err(|e| e.to_string())?;
+            let (offsets, tail) = bytes.split_at(layout.large_at - layout.offsets_at);
             let large = &tail[..tail.len() - 2 * ID];
-            let mut block = vec![0u8; 64 << 10];
-            let mut at = layout.offsets_at;
-            while at < layout.large_at {
-                let n = block.len().min(layout.large_at - at);
-                read_at(&index, &mut block[..n], at as u64).map_err(|e| e.to_string())?;
+            for block in offsets.chunks(64 << 10) {
                 // Most blocks hold small offsets only: their extremes settle
                 // them (a loop the compiler vectorises); others go one by one.
-                let (low, high) = block[..n]
+                let (low, high) = block
                     .chunks_exact(4)
                     .map(|e| u32::from_be_bytes([e[0], e[1], e[2], e[3]]))
                     .fold((u32::MAX, 0), |(low, high), v| (low.min(v), high.max(v)));
                 if high & 0x8000_0000 == 0
-                    && (n < 4 || within(u64::from(low), trailer) && within(u64::from(high), trailer))
+                    && (block.len() < 4 || within(u64::from(low), trailer) && within(u64::from(high), trailer))
                 {
-                    at += n;
                     continue;
                 }
-                for entry in block[..n].chunks_exact(4) {
+                for entry in block.chunks_exact(4) {
                     let small = u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]);
                     match full_offset(small, large) {
                         Some(offset) if within(offset, trailer) => {}
@@ -370,7 +366,6 @@ pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
                         None => return Err("large offset table too short".to_string()),
                     }
                 }
-                at += n;
             }
             pack_damage(&file, &tail[tail.len() - 2 * ID..tail.len() - ID])
         };
@@ -673,30 +668,6 @@ struct Entry {
 enum Base {
     Offset(u64),
     Id(Oid),
-}
-
-/// Reads into `buffer` from `offset` until it is full or the file ends.
-fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buffer.len() {
-        match read_once(file, &mut buffer[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
-#[cfg(unix)]
-fn read_once(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buffer, offset)
-}
-
-#[cfg(windows)]
-fn read_once(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buffer, offset)
 }
 
 fn truncated(pack: &Pack) -> PackError {

@@ -1,0 +1,82 @@
+//! Reading git's files: a part at an offset, or whole. Files git writes
+//! once and renames into place (pack indexes, the index) are mapped when
+//! large: no copy and no fresh pages, only the page cache's. A pre-commit
+//! hook reads a large repository's index and pack index on every run;
+//! git maps them too.
+
+use std::fs::File;
+use std::io;
+use std::ops::Deref;
+
+/// Below this a plain read costs less than setting up a map.
+const MAP_FROM: u64 = 64 << 10;
+
+/// A file's bytes, or a part of them.
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    /// `length` bytes of `file` from `start`.
+    pub fn range(file: &File, start: u64, length: u64) -> io::Result<FileBytes> {
+        if length < MAP_FROM {
+            let mut bytes = vec![0; length as usize];
+            if read_at(file, &mut bytes, start)? < bytes.len() {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            return Ok(FileBytes::Read(bytes));
+        }
+        // SAFETY: git never rewrites these files in place (it writes a new
+        // one and renames it over the old, which leaves this map intact);
+        // only a process truncating the file while it is read could fault.
+        let length = usize::try_from(length).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+        let map = unsafe { memmap2::MmapOptions::new().offset(start).len(length).map(file)? };
+        Ok(FileBytes::Mapped(map))
+    }
+
+    /// The bytes of the file at `path`.
+    pub fn read(path: &std::path::Path) -> io::Result<FileBytes> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
+        }
+        FileBytes::range(&file, 0, meta.len())
+    }
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// Reads into `buffer` from `offset` until it is full or the file ends.
+pub fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buffer.len() {
+        match read_once(file, &mut buffer[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(unix)]
+fn read_once(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buffer, offset)
+}
+
+#[cfg(windows)]
+fn read_once(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buffer, offset)
+}
