@@ -199,9 +199,9 @@ impl RuleSet {
         use sha2::Digest as _;
         let mut rules = Vec::new();
         let mut digest = sha2::Sha256::new();
-        for (origin, text) in builtin::BUILTIN_RULE_FILES {
-            digest.update(text.as_bytes());
-            rules.extend(spec::parse(origin, text, false)?);
+        for file in builtin::BUILTIN_RULE_FILES {
+            digest.update(file.toml.as_bytes());
+            rules.extend(spec::parse_builtin(file.origin, file.json)?);
         }
         for path in extra {
             for file in rule_files(path)? {
@@ -299,10 +299,21 @@ mod tests {
     /// pass every check a user's rule file does, every regex compiled.
     #[test]
     fn builtin_rules_pass_every_check_of_a_users_rule() {
-        for (origin, text) in builtin::BUILTIN_RULE_FILES {
-            if let Err(e) = spec::parse(origin, text, true) {
+        for file in builtin::BUILTIN_RULE_FILES {
+            if let Err(e) = spec::parse(file.origin, file.toml, true) {
                 panic!("{e}");
             }
+        }
+    }
+
+    /// Start-up reads the JSON `build.rs` wrote: the same rules as the TOML.
+    #[test]
+    fn builtin_rules_read_from_json_are_the_rules_written() {
+        for file in builtin::BUILTIN_RULE_FILES {
+            let written = spec::parse(file.origin, file.toml, false).unwrap();
+            let embedded = spec::parse_builtin(file.origin, file.json).unwrap();
+            assert_eq!(format!("{embedded:?}"), format!("{written:?}"), "{}", file.origin);
+            assert!(!written.is_empty());
         }
     }
 

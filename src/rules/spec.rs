@@ -114,6 +114,22 @@ pub(super) fn parse(origin: &str, text: &str, compiled: bool) -> Result<Vec<Rule
         rule: None,
         message: crate::config::without_values(e.message()),
     })?;
+    rules_of(origin, file, compiled)
+}
+
+/// A built-in rule file, from the JSON `build.rs` made of its TOML;
+/// trusted, as [`parse`] with `compiled` false.
+pub(super) fn parse_builtin(origin: &str, json: &str) -> Result<Vec<Rule>, RuleError> {
+    let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError {
+        origin: origin.to_string(),
+        line: None,
+        rule: None,
+        message: e.to_string(),
+    })?;
+    rules_of(origin, file, false)
+}
+
+fn rules_of(origin: &str, file: RuleFile, compiled: bool) -> Result<Vec<Rule>, RuleError> {
     if file.rule.is_empty() {
         return Err(RuleError {
             origin: origin.to_string(),
