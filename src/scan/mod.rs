@@ -9,7 +9,7 @@ pub use scanner::Scanner;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -121,7 +121,35 @@ pub fn run(
         let (scanned, queued, bytes) = (tally.progress_count(), tally.queued_count(), tally.bytes_count());
         progress::status(tally.phase_progress(), started.elapsed(), scanned, queued, unit, bytes)
     };
-    let produced = progress::while_running(policy.progress, status, || {
+    // Each finding no filter suppresses is reported (or held for
+    // verification); the counts of both.
+    let mut suppressed: BTreeMap<_, u64> = BTreeMap::new();
+    let mut reported = 0;
+    let mut receive = |finding: Finding| {
+        if !scanner.fits_path(&finding) {
+            return;
+        }
+        if let Some(why) = scanner.suppressor().classify(&finding) {
+            *suppressed.entry(why).or_default() += 1;
+            return;
+        }
+        reported += 1;
+        if policy.verifier.is_some() {
+            held.push(finding);
+        } else {
+            deliver(finding, &mut failing);
+        }
+    };
+    progress::while_running(policy.progress, status, || {
+        if source.is_brief() {
+            let found = Mutex::new(Vec::new());
+            let result = source.scan(scanner, tally_ref, &|finding| {
+                found.lock().unwrap_or_else(|p| p.into_inner()).push(finding);
+                true
+            });
+            found.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().for_each(&mut receive);
+            return result;
+        }
         std::thread::scope(|scope| {
             let reading = std::thread::Builder::new().stack_size(SOURCE_STACK).spawn_scoped(scope, move || {
                 let sink = move |finding: Finding| {
@@ -137,28 +165,11 @@ pub fn run(
                 drop(sink);
                 result
             })?;
-            let mut suppressed: BTreeMap<_, u64> = BTreeMap::new();
-            let mut reported = 0;
-            for finding in receiver {
-                if !scanner.fits_path(&finding) {
-                    continue;
-                }
-                if let Some(why) = scanner.suppressor().classify(&finding) {
-                    *suppressed.entry(why).or_default() += 1;
-                    continue;
-                }
-                reported += 1;
-                if policy.verifier.is_some() {
-                    held.push(finding);
-                } else {
-                    deliver(finding, &mut failing);
-                }
-            }
-            reading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a scanning thread panicked")))?;
-            Ok::<_, anyhow::Error>((suppressed, reported))
+            receiver.into_iter().for_each(&mut receive);
+            reading.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a scanning thread panicked")))
         })
-    });
-    (summary.suppressed, summary.findings) = produced?;
+    })?;
+    (summary.suppressed, summary.findings) = (suppressed, reported);
     let mut renewed = std::collections::BTreeSet::new();
     if let Some(verifier) = policy.verifier {
         verifier.verify(&mut held, scanner.rules());

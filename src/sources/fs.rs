@@ -30,6 +30,10 @@ impl Source for WorkingTree {
         walk(&self.targets, &self.root, &self.options, tally, &scan_each(scanner, sink));
         Ok(())
     }
+
+    fn is_brief(&self) -> bool {
+        few_files(&self.targets)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,8 +81,7 @@ fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tall
         Ok(entry) => visit_entry(&entry, &show, options, tally, buffer, visit),
         Err(error) => record_error(&error, &show, tally),
     };
-    let few_files = targets.len() <= SERIAL_FILES && targets.iter().all(|t| !t.given.is_dir());
-    if few_files || options.threads <= 1 {
+    if few_files(targets) || options.threads <= 1 {
         let mut buffer = Vec::new();
         builder.build().for_each(|result| each(result, &mut buffer));
         return;
@@ -95,6 +98,10 @@ fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tall
 
 /// Up to this many named files (and no directory) are read on one thread.
 const SERIAL_FILES: usize = 16;
+
+fn few_files(targets: &[Target]) -> bool {
+    targets.len() <= SERIAL_FILES && targets.iter().all(|t| !t.given.is_dir())
+}
 
 fn visit_entry(
     entry: &ignore::DirEntry,

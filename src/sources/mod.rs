@@ -33,6 +33,13 @@ pub trait Source: Sync {
     /// `sink`, every skip to `tally`. Stops early once the sink says the
     /// report is closed.
     fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()>;
+
+    /// Whether the scan is brief (a commit's changes, a few named files):
+    /// it then runs on the calling thread, its findings reported when it
+    /// ends. A thread of its own costs such a scan more than the scan.
+    fn is_brief(&self) -> bool {
+        false
+    }
 }
 
 /// Where a source sends findings, from any thread. It answers whether to
@@ -66,6 +73,10 @@ impl Source for Combined {
 
     fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
         self.0.iter().try_for_each(|source| source.scan(scanner, tally, sink))
+    }
+
+    fn is_brief(&self) -> bool {
+        self.0.iter().all(|source| source.is_brief())
     }
 }
 

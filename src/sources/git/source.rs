@@ -109,6 +109,10 @@ impl Source for StagedChanges {
     fn scan(&self, scanner: &Scanner, tally: &Tally, sink: Sink) -> anyhow::Result<()> {
         staged(scanner, &self.git, &self.options, tally, sink)
     }
+
+    fn is_brief(&self) -> bool {
+        true
+    }
 }
 
 /// Channel depth between the walking thread and the scanning workers:
