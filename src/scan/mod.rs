@@ -140,7 +140,8 @@ pub fn run(
             deliver(finding, &mut failing);
         }
     };
-    progress::while_running(policy.progress, status, || {
+    // A brief scan ends before a progress line would be worth drawing.
+    progress::while_running(policy.progress && !source.is_brief(), status, || {
         if source.is_brief() {
             let found = Mutex::new(Vec::new());
             let result = source.scan(scanner, tally_ref, &|finding| {
