@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
 use crate::scan::FailOn;
@@ -24,20 +24,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files and directories (a working tree); `-` reads standard input
-    Scan(ScanArgs),
+    Scan(Deferred<ScanArgs>),
     /// Scan a git history: every blob reachable from any ref, or what a range of commits added
-    Git(GitArgs),
+    Git(Deferred<GitArgs>),
     /// Scan the changes staged for commit (pre-commit): only the lines they add
-    Staged(StagedArgs),
+    Staged(Deferred<StagedArgs>),
     /// Write the current findings as a baseline file (takes the options of `scan`)
-    #[command(mut_arg("format", |a| a.hide(true)), mut_arg("fail_on", |a| a.hide(true)), mut_arg("exit_code", |a| a.hide(true)))]
-    Baseline(ScanArgs),
+    Baseline(Deferred<BaselineArgs>),
     /// Audit many repositories: local ones, directories of them, URLs, whole organizations
-    Audit(Box<AuditArgs>),
+    Audit(Deferred<Box<AuditArgs>>),
     /// Combine the JSON reports of an audit's shards into one report, in any format
-    Merge(MergeArgs),
+    Merge(Deferred<MergeArgs>),
     /// Revoke found tokens where the token itself may (asks first; never guesses a name)
-    Revoke(RevokeArgs),
+    Revoke(Deferred<RevokeArgs>),
     /// List the rules, or run every rule's examples through the engine
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -48,6 +47,75 @@ pub enum Command {
     },
     /// Print the manual page (roff), for `man -l -` or a man directory
     Man,
+}
+
+/// A subcommand's arguments, built only when it is the one given: building
+/// every subcommand's is most of the time a pre-commit hook spends parsing
+/// its command line.
+#[derive(Debug)]
+pub struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command.defer(T::augment_args)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        command.defer(T::augment_args_for_update)
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+/// `scan`'s arguments, without those a baseline has no use for.
+#[derive(Debug)]
+pub struct BaselineArgs(pub ScanArgs);
+
+impl std::ops::Deref for BaselineArgs {
+    type Target = ScanArgs;
+
+    fn deref(&self) -> &ScanArgs {
+        &self.0
+    }
+}
+
+impl Args for BaselineArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        ScanArgs::augment_args(command)
+            .mut_arg("format", |a| a.hide(true))
+            .mut_arg("fail_on", |a| a.hide(true))
+            .mut_arg("exit_code", |a| a.hide(true))
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        BaselineArgs::augment_args(command)
+    }
+}
+
+impl FromArgMatches for BaselineArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        ScanArgs::from_arg_matches(matches).map(BaselineArgs)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
 }
 
 #[derive(Debug, Args)]
