@@ -209,7 +209,11 @@ fn validate(origin: &str, spec: RuleSpec, compiled: bool) -> Result<Rule, RuleEr
             pattern = pattern.with_veto(veto);
         }
         if let Some(path) = &p.path {
-            pattern = pattern.with_path(path).map_err(|e| at(e, "path: "))?;
+            pattern = if compiled {
+                pattern.with_path(path).map_err(|e| at(e, "path: "))?
+            } else {
+                pattern.with_trusted_path(path)
+            };
         }
         patterns.push(pattern);
     }
