@@ -26,8 +26,9 @@ const MAX_INDEX_BYTES: usize = 1 << 30;
 /// One stage-0 entry: a blob (or link, or submodule) at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Where its path sits in [`Index::paths`].
-    path: Range<usize>,
+    /// Where its path sits in [`Index::paths`] (an index is at most
+    /// [`MAX_INDEX_BYTES`]).
+    path: Range<u32>,
     pub mode: u32,
     pub id: Oid,
     /// `git add -N`: the path is known, its content not staged.
@@ -45,11 +46,29 @@ struct CacheNode {
 
 pub struct Index {
     entries: Vec<Entry>,
-    /// Every entry's path, one after another: one allocation, not one each.
-    paths: Vec<u8>,
+    paths: Paths,
     cache: Option<CacheNode>,
     /// A split index's link to the shared index it amends.
     link: Option<Link>,
+}
+
+/// Where the entries' paths are: in the index file itself, where versions
+/// 2 and 3 write them whole (a hook then copies none of them), or rebuilt
+/// one after another (version 4's compressed paths, a split index merged).
+enum Paths {
+    InFile(FileBytes),
+    Rebuilt(Vec<u8>),
+}
+
+impl std::ops::Deref for Paths {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Paths::InFile(bytes) => bytes,
+            Paths::Rebuilt(bytes) => bytes,
+        }
+    }
 }
 
 /// The `link` extension: the shared index, the entries of it this file
@@ -120,14 +139,14 @@ impl Index {
     /// own git directory, then the common one); `None` for anything this
     /// reader does not follow.
     pub fn read(git_dirs: &[&std::path::Path], path: &std::path::Path) -> Option<Index> {
-        let index = Index::parse(&FileBytes::read(path).ok()?)?;
+        let index = Index::parse(FileBytes::read(path).ok()?)?;
         match &index.link {
             None => Some(index),
             Some(link) if link.shared.is_zero() => Some(index),
             Some(link) => {
                 let name = format!("sharedindex.{}", link.shared);
                 let bytes = git_dirs.iter().find_map(|dir| FileBytes::read(&dir.join(&name)).ok())?;
-                let shared = Index::parse(&bytes)?;
+                let shared = Index::parse(bytes)?;
                 if shared.link.is_some() {
                     return None;
                 }
@@ -157,25 +176,22 @@ impl Index {
             if path.is_empty() {
                 path = shared.path(i);
             }
-            let start = paths.len();
-            paths.extend_from_slice(path);
-            entries.push(Entry { path: start..paths.len(), ..entry.clone() });
+            entries.push(Entry { path: append(&mut paths, path)?, ..entry.clone() });
         }
         if link.replace.left_from(shared.entries.len()) > 0 {
             return None;
         }
         for j in own {
-            let start = paths.len();
-            paths.extend_from_slice(self.path(j));
-            entries.push(Entry { path: start..paths.len(), ..self.entries[j].clone() });
+            entries.push(Entry { path: append(&mut paths, self.path(j))?, ..self.entries[j].clone() });
         }
-        entries.sort_by(|a, b| paths[a.path.clone()].cmp(&paths[b.path.clone()]));
-        Some(Index { entries, paths, cache: self.cache, link: None })
+        entries.sort_by(|a, b| paths[span(&a.path)].cmp(&paths[span(&b.path)]));
+        Some(Index { entries, paths: Paths::Rebuilt(paths), cache: self.cache, link: None })
     }
 
     /// Parses an index file; `None` for anything this reader does not
     /// follow, or bytes that are not a well-formed index.
-    pub fn parse(bytes: &[u8]) -> Option<Index> {
+    pub fn parse(file: FileBytes) -> Option<Index> {
+        let bytes: &[u8] = &file;
         if bytes.len() > MAX_INDEX_BYTES || bytes.len() < 12 + OID || &bytes[..4] != b"DIRC" {
             return None;
         }
@@ -187,7 +203,7 @@ impl Index {
         let body = &bytes[..bytes.len() - OID];
         // The count comes from the file: it sizes nothing beyond the file.
         let mut entries = Vec::with_capacity(count.min(body.len() / ENTRY_FIXED));
-        let mut paths = Vec::with_capacity(body.len() / 2);
+        let mut rebuilt = Vec::new();
         let mut at = 12;
         let mut previous = 0..0;
         for _ in 0..count {
@@ -204,28 +220,28 @@ impl Index {
                 intent_to_add = extended & 0x2000 != 0;
                 next += 2;
             }
-            let start = paths.len();
-            if version == 4 {
+            let path = if version == 4 {
                 let (strip, used) = varint(body.get(next..)?)?;
                 next += used;
                 let suffix = nul_terminated(body, next)?;
                 let kept = previous.len().checked_sub(strip)?;
-                paths.extend_from_within(previous.start..previous.start + kept);
-                paths.extend_from_slice(&body[suffix.clone()]);
+                let start = rebuilt.len();
+                rebuilt.extend_from_within(previous.start..previous.start + kept);
+                rebuilt.extend_from_slice(&body[suffix.clone()]);
                 next = suffix.end + 1;
+                start..rebuilt.len()
             } else {
                 let name = nul_terminated(body, next)?;
-                paths.extend_from_slice(&body[name.clone()]);
                 // Entries are padded with NULs to a multiple of 8 bytes.
                 next = at + (name.end - at + 8) / 8 * 8;
-            }
+                name
+            };
             if stage != 0 || mode == 0o040000 {
                 // Unmerged entries, or a sparse index's directory entries.
                 return None;
             }
-            let path = start..paths.len();
             previous = path.clone();
-            entries.push(Entry { path, mode, id, intent_to_add });
+            entries.push(Entry { path: narrow(path)?, mode, id, intent_to_add });
             at = next;
         }
         let mut cache = None;
@@ -243,11 +259,12 @@ impl Index {
             }
             at += 8 + size;
         }
+        let paths = if version == 4 { Paths::Rebuilt(rebuilt) } else { Paths::InFile(file) };
         Some(Index { entries, paths, cache, link })
     }
 
     fn path(&self, entry: usize) -> &[u8] {
-        &self.paths[self.entries[entry].path.clone()]
+        &self.paths[span(&self.entries[entry].path)]
     }
 
     /// What the index stages against `head` (`None` before the first
@@ -377,6 +394,22 @@ impl Walk<'_> {
         self.gone_whole &= !overflow;
         Ok(())
     }
+}
+
+/// A path's place in an index's paths, as an [`Entry`] keeps it.
+fn narrow(range: Range<usize>) -> Option<Range<u32>> {
+    Some(u32::try_from(range.start).ok()?..u32::try_from(range.end).ok()?)
+}
+
+fn span(range: &Range<u32>) -> Range<usize> {
+    range.start as usize..range.end as usize
+}
+
+/// Appends `path` to `paths`; where it went.
+fn append(paths: &mut Vec<u8>, path: &[u8]) -> Option<Range<u32>> {
+    let start = paths.len();
+    paths.extend_from_slice(path);
+    narrow(start..paths.len())
 }
 
 fn be32(bytes: &[u8], at: usize) -> Option<u32> {
@@ -544,24 +577,28 @@ mod tests {
             std::fs::write(dir.path().join("d0/new.txt"), "n\n").unwrap();
             git(&["add", "-A"]);
             let bytes = std::fs::read(dir.path().join(".git/index")).unwrap();
-            assert!(Index::parse(&bytes).is_some(), "{flavour:?}");
+            assert!(parse(&bytes).is_some(), "{flavour:?}");
             for len in 0..bytes.len() {
-                let _ = Index::parse(&bytes[..len]);
+                let _ = parse(&bytes[..len]);
             }
             for at in 0..bytes.len() {
                 let mut damaged = bytes.clone();
                 damaged[at] ^= 0xff;
-                let _ = Index::parse(&damaged);
+                let _ = parse(&damaged);
             }
         }
     }
 
     #[test]
     fn damaged_or_foreign_bytes_are_not_an_index() {
-        assert!(Index::parse(b"").is_none());
-        assert!(Index::parse(&[b'D'; 40]).is_none());
+        assert!(parse(b"").is_none());
+        assert!(parse(&[b'D'; 40]).is_none());
         let mut fake = b"DIRC\0\0\0\x02\xff\xff\xff\xff".to_vec();
         fake.extend([0u8; 40]);
-        assert!(Index::parse(&fake).is_none(), "a huge entry count over a few bytes");
+        assert!(parse(&fake).is_none(), "a huge entry count over a few bytes");
+    }
+
+    fn parse(bytes: &[u8]) -> Option<Index> {
+        Index::parse(FileBytes::Read(bytes.to_vec()))
     }
 }
