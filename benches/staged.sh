@@ -27,6 +27,8 @@ file=$(git ls-files | sed -n 1p)
 printf 'a changed line\nanother one\n' >> "$file"
 printf 'new file\n' > new-file.txt
 git add -A
+# The clone was just written: let its writeback finish before timing.
+sync
 
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/times.json" \
   "$work/sqscan staged -q" "git diff --cached -U0" >&2

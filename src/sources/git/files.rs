@@ -30,8 +30,9 @@ impl FileBytes {
         // SAFETY: git never rewrites these files in place (it writes a new
         // one and renames it over the old, which leaves this map intact);
         // only a process truncating the file while it is read could fault.
+        // Every byte is read: populated at once, not a page fault at a time.
         let length = usize::try_from(length).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
-        let map = unsafe { memmap2::MmapOptions::new().offset(start).len(length).map(file)? };
+        let map = unsafe { memmap2::MmapOptions::new().offset(start).len(length).populate().map(file)? };
         Ok(FileBytes::Mapped(map))
     }
 
