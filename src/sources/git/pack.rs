@@ -7,11 +7,12 @@
 //! Anything this does not handle (loose objects, unusual index versions)
 //! is left to libgit2 by the caller.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::files::{FileBytes, read_at};
 use flate2::{Decompress, FlushDecompress, Status};
@@ -32,15 +33,28 @@ pub struct PackSet {
 struct Pack {
     path: PathBuf,
     file: File,
-    /// Object ids, sorted, 20 bytes each.
-    ids: Vec<u8>,
-    /// Offsets, in the order of `ids`.
+    /// The index file, mapped: its object ids, sorted, 20 bytes each,
+    /// start at [`IDX_HEADER`].
+    index: FileBytes,
+    /// Offsets, in the order of the ids.
     offsets: Vec<u64>,
     /// Every valid entry offset, sorted, then the trailer's: an entry's
     /// data runs to the next entry.
     ends: Vec<u64>,
+    /// The type of the entry at each of `ends` once a reader has found it
+    /// (0 until then; a delta's is its base's), shared by every reader.
+    kinds: Vec<AtomicU8>,
     /// Where the entries end and the trailer starts.
     trailer: u64,
+}
+
+/// A packed object as [`PackSet::in_pack_order`] lists it: its pack, and
+/// its place in that pack's index (8 bytes, where its position and id
+/// would take 40).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packed {
+    pack: u32,
+    index: u32,
 }
 
 /// A read failure, worded for a skip reason.
@@ -73,22 +87,32 @@ impl PackSet {
     }
 
     /// Every packed object once (the first pack holding it), in pack order.
-    pub fn in_pack_order(&self) -> Vec<(PackPosition, Oid)> {
-        let mut seen = HashSet::new();
+    pub fn in_pack_order(&self) -> Vec<Packed> {
         let mut all = Vec::new();
         for (pack, p) in self.packs.iter().enumerate() {
-            let mut here: Vec<(PackPosition, Oid)> = p
-                .ids
-                .chunks_exact(ID)
-                .zip(&p.offsets)
-                .filter(|(_, offset)| within(**offset, p.trailer))
-                .filter_map(|(id, &offset)| Some((PackPosition { pack, offset }, Oid::from_bytes(id).ok()?)))
-                .filter(|(_, oid)| seen.insert(*oid))
-                .collect();
-            here.sort_unstable_by_key(|(position, _)| *position);
-            all.extend(here);
+            let Ok(pack) = u32::try_from(pack) else { break };
+            let earlier = &self.packs[..pack as usize];
+            let start = all.len();
+            all.extend(
+                (0..p.offsets.len())
+                    .filter(|&i| within(p.offsets[i], p.trailer))
+                    .filter(|&i| earlier.iter().all(|e| e.find(p.id(i)).is_none()))
+                    .filter_map(|i| Some(Packed { pack, index: u32::try_from(i).ok()? })),
+            );
+            all[start..].sort_unstable_by_key(|entry| p.offsets[entry.index as usize]);
         }
         all
+    }
+
+    /// Where a listed object sits.
+    pub fn position(&self, entry: Packed) -> PackPosition {
+        let pack = entry.pack as usize;
+        PackPosition { pack, offset: self.packs[pack].offsets[entry.index as usize] }
+    }
+
+    /// A listed object's id.
+    pub fn id(&self, entry: Packed) -> Oid {
+        Oid::from_bytes(self.packs[entry.pack as usize].id(entry.index as usize)).unwrap_or(Oid::ZERO_SHA1)
     }
 }
 
@@ -200,21 +224,28 @@ impl Pack {
         let index = File::open(idx)?;
         let length = regular_file_length(&index, idx)?;
         let layout = IndexLayout::read(idx, &index, length)?;
-        let mut data = vec![0u8; length as usize];
-        if read_at(&index, &mut data, 0)? < data.len() {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: truncated index", idx.display())));
-        }
+        let data = FileBytes::range(&index, 0, length)?;
         let path = idx.with_extension("pack");
         let file = File::open(&path)?;
         let pack_length = regular_file_length(&file, &path)?;
         let trailer = pack_length.saturating_sub(ID as u64);
         // Keep every offset, moving impossible ones where reading fails cleanly.
         let offsets = lenient_offsets(&layout, &data, trailer);
-        let ids = data[IDX_HEADER..IDX_HEADER + layout.count * ID].to_vec();
         let mut ends: Vec<u64> = offsets.iter().copied().filter(|&o| o < trailer).collect();
         ends.sort_unstable();
         ends.push(trailer);
-        Ok(Pack { path, file, ids, offsets, ends, trailer })
+        let kinds = ends.iter().map(|_| AtomicU8::new(0)).collect();
+        Ok(Pack { path, file, index: data, offsets, ends, kinds, trailer })
+    }
+
+    /// The id of the `i`th object of the index.
+    fn id(&self, i: usize) -> &[u8] {
+        &self.index[IDX_HEADER + i * ID..IDX_HEADER + i * ID + ID]
+    }
+
+    /// Where the type of the entry at `offset` is kept.
+    fn kind_slot(&self, offset: u64) -> Option<&AtomicU8> {
+        self.ends.binary_search(&offset).ok().map(|rank| &self.kinds[rank])
     }
 
     fn find(&self, id: &[u8]) -> Option<u64> {
@@ -222,7 +253,7 @@ impl Pack {
         let (mut low, mut high) = (0, count);
         while low < high {
             let mid = (low + high) / 2;
-            match self.ids[mid * ID..mid * ID + ID].cmp(id) {
+            match self.id(mid).cmp(id) {
                 std::cmp::Ordering::Less => low = mid + 1,
                 std::cmp::Ordering::Greater => high = mid,
                 std::cmp::Ordering::Equal => return Some(self.offsets[mid]),
@@ -413,8 +444,6 @@ pub struct PackedObject {
 pub struct PackReader<'a> {
     set: &'a PackSet,
     cache: BaseCache,
-    /// Object types of entries already looked at (a delta's is its base's).
-    kinds: HashMap<PackPosition, ObjectType>,
     compressed: Vec<u8>,
     /// The largest object (or delta) this reader rebuilds: headers are
     /// untrusted, so no allocation is sized by one beyond this.
@@ -428,7 +457,7 @@ impl<'a> PackReader<'a> {
     /// `cache_budget`: bytes of rebuilt objects kept for later deltas;
     /// `limit`: the largest object or delta it will rebuild.
     pub fn new(set: &'a PackSet, cache_budget: usize, limit: u64) -> PackReader<'a> {
-        PackReader { set, cache: BaseCache::new(cache_budget), kinds: HashMap::new(), compressed: Vec::new(), limit }
+        PackReader { set, cache: BaseCache::new(cache_budget), compressed: Vec::new(), limit }
     }
 
     /// The size of the object at `position` once rebuilt, read from its
@@ -451,8 +480,8 @@ impl<'a> PackReader<'a> {
         let mut chain = Vec::new();
         let mut at = position;
         let kind = loop {
-            if let Some(kind) = self.kinds.get(&at) {
-                break *kind;
+            if let Some(kind) = self.remembered_kind(at) {
+                break kind;
             }
             let entry = self.entry(at)?;
             match entry.base {
@@ -471,10 +500,25 @@ impl<'a> PackReader<'a> {
             }
         };
         for delta in chain {
-            self.kinds.insert(delta, kind);
+            self.remember_kind(delta, kind);
         }
-        self.kinds.insert(at, kind);
+        self.remember_kind(at, kind);
         Ok(kind)
+    }
+
+    fn remembered_kind(&self, at: PackPosition) -> Option<ObjectType> {
+        let slot = self.set.packs.get(at.pack)?.kind_slot(at.offset)?;
+        match slot.load(Ordering::Relaxed) {
+            0 => None,
+            raw => ObjectType::from_raw(raw.into()),
+        }
+    }
+
+    fn remember_kind(&self, at: PackPosition, kind: ObjectType) {
+        let slot = self.set.packs.get(at.pack).and_then(|p| p.kind_slot(at.offset));
+        if let (Some(slot), Ok(raw)) = (slot, u8::try_from(kind.raw())) {
+            slot.store(raw, Ordering::Relaxed);
+        }
     }
 
     /// The largest object or delta this reader rebuilds.

@@ -167,7 +167,8 @@ fn history(
             Ok(((graph, blobs), objects))
         });
         in_parallel(git, options, &packs, packed.chunks(CHUNK), |reader, chunk| {
-            for &(position, oid) in chunk {
+            for &entry in chunk {
+                let (position, oid) = (packs.position(entry), packs.id(entry));
                 tally.step();
                 if reader.kind(position) != Some(git2::ObjectType::Blob) {
                     continue;
