@@ -76,10 +76,12 @@ impl PackSet {
         PackSet { packs: Vec::new() }
     }
 
-    /// Where `oid` is stored in a pack, if it is.
+    /// Where `oid` is stored in a pack, if it is: the first pack whose
+    /// index places it where an entry can start (as [`PackSet::in_pack_order`]
+    /// lists it).
     pub fn locate(&self, oid: Oid) -> Option<PackPosition> {
         let id = oid.as_bytes();
-        self.packs.iter().enumerate().find_map(|(pack, p)| p.find(id).map(|offset| PackPosition { pack, offset }))
+        self.packs.iter().enumerate().find_map(|(pack, p)| p.place(id).map(|offset| PackPosition { pack, offset }))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -96,7 +98,7 @@ impl PackSet {
             all.extend(
                 (0..p.offsets.len())
                     .filter(|&i| within(p.offsets[i], p.trailer))
-                    .filter(|&i| earlier.iter().all(|e| e.find(p.id(i)).is_none()))
+                    .filter(|&i| earlier.iter().all(|e| e.place(p.id(i)).is_none()))
                     .filter_map(|i| Some(Packed { pack, index: u32::try_from(i).ok()? })),
             );
             all[start..].sort_unstable_by_key(|entry| p.offsets[entry.index as usize]);
@@ -246,6 +248,11 @@ impl Pack {
     /// Where the type of the entry at `offset` is kept.
     fn kind_slot(&self, offset: u64) -> Option<&AtomicU8> {
         self.ends.binary_search(&offset).ok().map(|rank| &self.kinds[rank])
+    }
+
+    /// Where `id`'s entry starts, if this index has it where one can.
+    fn place(&self, id: &[u8]) -> Option<u64> {
+        self.find(id).filter(|&offset| within(offset, self.trailer))
     }
 
     fn find(&self, id: &[u8]) -> Option<u64> {

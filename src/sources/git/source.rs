@@ -5,6 +5,7 @@
 //! secret is reported once per path with every occurrence.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
@@ -157,7 +158,7 @@ fn history(
     let packs = if prior.is_some() { PackSet::empty() } else { PackSet::open(git.path()) };
     let packed = packs.in_pack_order();
     tally.phase("scanning packs, walking history", Some(packed.len() as u64));
-    let outcomes: Mutex<OidMap<BlobOutcome>> = Mutex::default();
+    let outcomes = PackedOutcomes::new(packed.len());
     let (walked, objects) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| -> anyhow::Result<_> {
             let mut objects = Objects::new(&packs, git.open()?, options.max_file_size, objects::STRUCTURE_CACHE);
@@ -166,8 +167,9 @@ fn history(
                 history::walk_all(&git.open()?, &mut objects, tally, &tips, known, &mut |blob| blobs.push(blob))?;
             Ok(((graph, blobs), objects))
         });
-        in_parallel(git, options, &packs, packed.chunks(CHUNK), |reader, chunk| {
-            for &entry in chunk {
+        let chunks = packed.chunks(CHUNK).enumerate();
+        in_parallel(git, options, &packs, chunks, |reader, (n, chunk)| {
+            for (i, &entry) in chunk.iter().enumerate() {
                 let (position, oid) = (packs.position(entry), packs.id(entry));
                 tally.step();
                 if reader.kind(position) != Some(git2::ObjectType::Blob) {
@@ -176,7 +178,7 @@ fn history(
                 // Shown paths are known once the walk is done.
                 let outcome = scan_blob(scanner, reader, &blob_origin(git, "", oid), oid, Some(position));
                 tally.scanned_ahead();
-                lock(&outcomes).insert(oid, outcome);
+                outcomes.keep(n * CHUNK + i, oid, outcome);
             }
         })?;
         tally.phase("walking history", None);
@@ -184,7 +186,7 @@ fn history(
     })?;
     let (graph, blobs) = walked;
     tally.phase("scanning new blobs", Some(blobs.len() as u64));
-    let mut outcomes = outcomes.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut outcomes = outcomes.done();
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
     // Blobs whose outcome the same options would give again: not read again.
     let settled: Mutex<Vec<Oid>> = Mutex::default();
@@ -212,12 +214,27 @@ fn history(
             lock(&settled).push(blob.oid);
         }
     };
-    let reached: OidSet = blobs.iter().map(|b| b.oid).collect();
+    // Which of the packed blobs a ref reaches, by their place in pack
+    // order; reached blobs no pack holds, by id.
+    let mut reached = vec![false; packed.len()];
+    let mut reached_elsewhere = OidSet::default();
     let mut rest = Vec::new();
     for blob in blobs {
-        match outcomes.remove(&blob.oid) {
+        let place = packs
+            .locate(blob.oid)
+            .and_then(|position| packed.binary_search_by_key(&position, |&entry| packs.position(entry)).ok());
+        let outcome = place.and_then(|i| {
+            reached[i] = true;
+            outcomes.take(i, blob.oid)
+        });
+        match outcome {
             Some(outcome) => settle(&blob, outcome),
-            None => rest.push(blob),
+            None => {
+                if place.is_none() {
+                    reached_elsewhere.insert(blob.oid);
+                }
+                rest.push(blob);
+            }
         }
     }
     in_parallel(git, options, &packs, rest.chunks(CHUNK), |reader, chunk| {
@@ -287,9 +304,66 @@ fn history(
     emit_grouped(located, Some(&held), sink);
     // What no ref reaches is judged against everything reached: a first scan.
     if prior.is_none() {
-        unreached(scanner, git, options, unreachable, outcomes, &reached, tally, sink)?;
+        let left: Vec<(Oid, BlobOutcome)> = (0..packed.len())
+            .filter(|&i| !reached[i])
+            .filter_map(|i| Some((packs.id(packed[i]), outcomes.take(i, packs.id(packed[i]))?)))
+            .collect();
+        let in_packs = |oid: Oid| packs.locate(oid).is_some();
+        unreached(scanner, git, options, unreachable, left, &in_packs, &reached_elsewhere, tally, sink)?;
     }
     Ok(())
+}
+
+/// What scanning each packed blob gave, by its place in pack order, until
+/// the walk says whether a ref reaches it: most blobs hold nothing, and
+/// for them the bytes read are all there is to keep (4 bytes a blob, not
+/// a table entry keyed by id).
+struct PackedOutcomes {
+    /// The bytes of a blob scanned and found clean, plus one; 0 for none.
+    clean: Vec<AtomicU32>,
+    /// Every other outcome: findings, skips, and clean blobs too large to
+    /// count in `clean`.
+    notable: Mutex<OidMap<BlobOutcome>>,
+}
+
+impl PackedOutcomes {
+    fn new(count: usize) -> PackedOutcomes {
+        PackedOutcomes { clean: (0..count).map(|_| AtomicU32::new(0)).collect(), notable: Mutex::default() }
+    }
+
+    fn keep(&self, place: usize, oid: Oid, outcome: BlobOutcome) {
+        if let BlobOutcome::Scanned { bytes, findings } = &outcome
+            && findings.is_empty()
+            && let Ok(stored) = u32::try_from(bytes + 1)
+        {
+            self.clean[place].store(stored, Ordering::Relaxed);
+            return;
+        }
+        lock(&self.notable).insert(oid, outcome);
+    }
+
+    /// Once every worker is done.
+    fn done(self) -> SettledOutcomes {
+        SettledOutcomes {
+            clean: self.clean.into_iter().map(AtomicU32::into_inner).collect(),
+            notable: self.notable.into_inner().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+}
+
+struct SettledOutcomes {
+    clean: Vec<u32>,
+    notable: OidMap<BlobOutcome>,
+}
+
+impl SettledOutcomes {
+    /// The outcome of the blob `oid` at `place` in pack order, once.
+    fn take(&mut self, place: usize, oid: Oid) -> Option<BlobOutcome> {
+        match std::mem::take(&mut self.clean[place]) {
+            0 => self.notable.remove(&oid),
+            stored => Some(BlobOutcome::Scanned { bytes: u64::from(stored - 1), findings: Vec::new() }),
+        }
+    }
 }
 
 /// A repository whose tips have not moved since a complete earlier run:
@@ -425,19 +499,19 @@ fn unreached(
     git: &GitDir,
     options: &BlobOptions,
     unreachable: Unreachable,
-    packed: OidMap<BlobOutcome>,
+    packed: Vec<(Oid, BlobOutcome)>,
+    in_packs: &dyn Fn(Oid) -> bool,
     reached: &OidSet,
     tally: &Tally,
     sink: Sink,
 ) -> anyhow::Result<()> {
-    let in_packs: OidSet = packed.keys().copied().collect();
-    let mut outcomes: Vec<(Oid, BlobOutcome)> = packed.into_iter().collect();
+    let mut outcomes = packed;
     let repo = git.open()?;
     let odb = repo.odb()?;
     let packs = PackSet::empty();
     let mut reader = BlobReader::new(&packs, git.open()?, options.max_file_size, options.scan_binary);
     for oid in loose_objects(git.path()) {
-        if reached.contains(&oid) || in_packs.contains(&oid) {
+        if reached.contains(&oid) || in_packs(oid) {
             continue;
         }
         if !matches!(odb.read_header(oid), Ok((_, git2::ObjectType::Blob))) {
