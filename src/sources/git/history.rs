@@ -21,11 +21,73 @@ pub const MAX_TREE_DEPTH: usize = 4096;
 /// Tags of tags are followed this far.
 const MAX_TAG_CHAIN: usize = 32;
 
-/// A blob seen for the first time, and one path it sits at.
+/// A blob seen for the first time, and one path it sits at (kept in the
+/// walk's [`BlobPaths`]).
 #[derive(Debug, Clone)]
 pub struct BlobRef {
     pub oid: Oid,
-    pub path: String,
+    path: PathRef,
+}
+
+/// A path as its directory (kept once for every blob in it) and its name.
+#[derive(Debug, Clone)]
+struct PathRef {
+    dir: u32,
+    name: std::ops::Range<u32>,
+}
+
+/// The paths of a walk's blobs: a history holds hundreds of thousands of
+/// blobs in a few thousand directories, so each directory is kept once and
+/// names one after another (28 bytes a blob where a string each took 70).
+#[derive(Debug, Default)]
+pub struct BlobPaths {
+    dirs: Vec<String>,
+    dir_ids: std::collections::HashMap<String, u32>,
+    names: Vec<u8>,
+    /// Paths that did not fit the tables above (more than 4 GiB of names).
+    long: Vec<String>,
+}
+
+/// `PathRef::dir` of a path kept whole in `BlobPaths::long`.
+const LONG: u32 = u32::MAX;
+
+impl BlobPaths {
+    /// The path of `blob`, as the walk found it.
+    pub fn of(&self, blob: &BlobRef) -> String {
+        let PathRef { dir, name } = &blob.path;
+        if *dir == LONG {
+            return self.long.get(name.start as usize).cloned().unwrap_or_default();
+        }
+        let name = String::from_utf8_lossy(&self.names[name.start as usize..name.end as usize]);
+        match self.dirs.get(*dir as usize).map(String::as_str) {
+            None | Some("") => name.into_owned(),
+            Some(dir) => format!("{dir}/{name}"),
+        }
+    }
+
+    /// The id of the directory `dir`, kept once.
+    fn dir(&mut self, dir: &str) -> u32 {
+        if let Some(&id) = self.dir_ids.get(dir) {
+            return id;
+        }
+        let Ok(id) = u32::try_from(self.dirs.len()) else { return LONG };
+        self.dirs.push(dir.to_string());
+        self.dir_ids.insert(dir.to_string(), id);
+        id
+    }
+
+    fn add(&mut self, dir: u32, name: &[u8]) -> PathRef {
+        let start = self.names.len();
+        let fits = u32::try_from(start + name.len()).is_ok() && dir != LONG;
+        if !fits {
+            let whole = join(self.dirs.get(dir as usize).map_or("", String::as_str), name);
+            let at = u32::try_from(self.long.len()).unwrap_or(u32::MAX);
+            self.long.push(whole);
+            return PathRef { dir: LONG, name: at..at };
+        }
+        self.names.extend_from_slice(name);
+        PathRef { dir, name: start as u32..self.names.len() as u32 }
+    }
 }
 
 /// The commits walked, for tracing where blobs came from.
@@ -64,7 +126,7 @@ pub fn walk_all(
     tips: &Tips,
     known: Known,
     send: &mut dyn FnMut(BlobRef),
-) -> anyhow::Result<CommitGraph> {
+) -> anyhow::Result<(CommitGraph, BlobPaths)> {
     let mut walker = TreeWalker {
         objects,
         tally,
@@ -72,6 +134,7 @@ pub fn walk_all(
         seen_blobs: known.blobs,
         submodules: Default::default(),
         found: Vec::new(),
+        paths: BlobPaths::default(),
     };
     let Tips { head, named } = tips;
     let (head, named) = (*head, named.clone());
@@ -81,7 +144,10 @@ pub fn walk_all(
             Ok((ObjectType::Commit, id)) => starts.push(id),
             // A tag may name a tree or a blob directly.
             Ok((ObjectType::Tree, id)) => walker.tree(id, ""),
-            Ok((ObjectType::Blob, id)) => walker.blob(id, &name),
+            Ok((ObjectType::Blob, id)) => {
+                let root = walker.paths.dir("");
+                walker.blob(id, root, name.as_bytes());
+            }
             Ok(_) => {}
             Err(reason) => tally.skip_incomplete(name, reason),
         }
@@ -95,7 +161,7 @@ pub fn walk_all(
     }
     let head_tree =
         head.and_then(|id| commits.iter().find(|c| c.id == id).map(|c| c.tree).or(boundary.get(&id).copied()));
-    Ok(CommitGraph { commits, head_tree, boundary })
+    Ok((CommitGraph { commits, head_tree, boundary }, walker.paths))
 }
 
 /// Where a walk starts: what HEAD names, and every ref's target (HEAD
@@ -245,6 +311,7 @@ struct TreeWalker<'a, 'p> {
     submodules: std::collections::HashSet<String>,
     /// Blobs found and not yet sent.
     found: Vec<BlobRef>,
+    paths: BlobPaths,
 }
 
 /// A tree being read: its data and how far.
@@ -252,6 +319,8 @@ struct Frame {
     data: Arc<[u8]>,
     at: usize,
     prefix: String,
+    /// `prefix` in the walk's [`BlobPaths`], once a blob needs it.
+    dir: Option<u32>,
     depth: usize,
 }
 
@@ -279,7 +348,7 @@ impl TreeWalker<'_, '_> {
         }
         let mut stack: Vec<Frame> = Vec::new();
         if let Some(data) = self.read_tree(root, prefix) {
-            stack.push(Frame { data, at: 0, prefix: prefix.to_string(), depth: 1 });
+            stack.push(Frame { data, at: 0, prefix: prefix.to_string(), dir: None, depth: 1 });
         }
         while let Some(frame) = stack.last_mut() {
             let Some(entry) = next_tree_entry(&frame.data, &mut frame.at) else {
@@ -290,8 +359,8 @@ impl TreeWalker<'_, '_> {
             // Most entries were seen in an earlier commit: test before building paths.
             match entry.kind {
                 ObjectType::Blob if !self.seen_blobs.contains(&id) => {
-                    let path = join(&frame.prefix, entry.name);
-                    self.blob(id, &path);
+                    let dir = *frame.dir.get_or_insert_with(|| self.paths.dir(&frame.prefix));
+                    self.blob(id, dir, entry.name);
                 }
                 ObjectType::Tree if !self.seen_trees.contains(&id) => {
                     let (path, depth) = (join(&frame.prefix, entry.name), frame.depth + 1);
@@ -299,7 +368,7 @@ impl TreeWalker<'_, '_> {
                     if depth > MAX_TREE_DEPTH {
                         self.tally.skip_incomplete(path, SkipReason::TooDeep);
                     } else if let Some(data) = self.read_tree(id, &path) {
-                        stack.push(Frame { data, at: 0, prefix: path, depth });
+                        stack.push(Frame { data, at: 0, prefix: path, dir: None, depth });
                     }
                 }
                 // A submodule: its commit lives in another repository.
@@ -329,10 +398,11 @@ impl TreeWalker<'_, '_> {
         }
     }
 
-    fn blob(&mut self, oid: Oid, path: &str) {
+    fn blob(&mut self, oid: Oid, dir: u32, name: &[u8]) {
         if self.seen_blobs.insert(oid) {
             self.tally.queued();
-            self.found.push(BlobRef { oid, path: path.to_string() });
+            let path = self.paths.add(dir, name);
+            self.found.push(BlobRef { oid, path });
         }
     }
 

@@ -184,7 +184,7 @@ fn history(
         tally.phase("walking history", None);
         walker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the history walk panicked")))
     })?;
-    let (graph, blobs) = walked;
+    let ((graph, paths), blobs) = walked;
     tally.phase("scanning new blobs", Some(blobs.len() as u64));
     let mut outcomes = outcomes.done();
     let hits: Mutex<OidMap<Vec<Finding>>> = Mutex::default();
@@ -197,7 +197,7 @@ fn history(
                 tally.scanned(bytes);
                 if !findings.is_empty() {
                     for finding in &mut findings {
-                        finding.origin = blob_origin(git, &blob.path, blob.oid);
+                        finding.origin = blob_origin(git, &paths.of(blob), blob.oid);
                     }
                     lock(&hits).insert(blob.oid, findings);
                 }
@@ -206,7 +206,7 @@ fn history(
             BlobOutcome::Skipped(reason) => {
                 let lasting =
                     !matches!(reason, SkipReason::Missing | SkipReason::Unreadable(_) | SkipReason::Damaged(_));
-                tally.skip(blob_label(&blob.path, blob.oid), reason);
+                tally.skip(blob_label(&paths.of(blob), blob.oid), reason);
                 lasting
             }
         };
@@ -240,7 +240,8 @@ fn history(
     in_parallel(git, options, &packs, rest.chunks(CHUNK), |reader, chunk| {
         for blob in chunk {
             tally.step();
-            settle(blob, scan_blob(scanner, reader, &blob_origin(git, &blob.path, blob.oid), blob.oid, None));
+            let origin = blob_origin(git, &paths.of(blob), blob.oid);
+            settle(blob, scan_blob(scanner, reader, &origin, blob.oid, None));
         }
     })?;
 
