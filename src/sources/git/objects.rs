@@ -10,7 +10,7 @@ use super::pack::{PackError, PackPosition, PackReader, PackSet};
 
 /// Bytes a reader of trees and commits (the history walk, tracing) keeps
 /// as delta bases: trees delta against trees read long before.
-pub const STRUCTURE_CACHE: usize = 32 << 20;
+pub const STRUCTURE_CACHE: usize = 16 << 20;
 /// Bytes a blob reader keeps: blobs come in pack order, each delta's base
 /// read just before it.
 pub const BLOB_CACHE: usize = 4 << 20;

@@ -821,11 +821,15 @@ fn apply_delta(base: &[u8], delta: &[u8], limit: u64) -> Result<Vec<u8>, PackErr
 }
 
 /// Recently rebuilt objects, first in first out, within a byte budget.
+/// Rebuilt objects kept as delta bases, up to a budget of bytes. Eviction
+/// gives a second chance (the clock algorithm): a base used since it was
+/// last passed over stays, so the bases many deltas share (a directory's
+/// tree across thousands of commits) outlive those used once.
 struct BaseCache {
     budget: usize,
     used: usize,
     order: VecDeque<PackPosition>,
-    objects: HashMap<PackPosition, PackedObject>,
+    objects: HashMap<PackPosition, (PackedObject, bool)>,
 }
 
 impl BaseCache {
@@ -833,8 +837,10 @@ impl BaseCache {
         BaseCache { budget, used: 0, order: VecDeque::new(), objects: HashMap::new() }
     }
 
-    fn get(&self, at: PackPosition) -> Option<PackedObject> {
-        self.objects.get(&at).cloned()
+    fn get(&mut self, at: PackPosition) -> Option<PackedObject> {
+        let (object, used) = self.objects.get_mut(&at)?;
+        *used = true;
+        Some(object.clone())
     }
 
     fn put(&mut self, at: PackPosition, object: &PackedObject) {
@@ -844,12 +850,15 @@ impl BaseCache {
         }
         while self.used + size > self.budget {
             let Some(oldest) = self.order.pop_front() else { break };
-            if let Some(evicted) = self.objects.remove(&oldest) {
+            let Some((_, used)) = self.objects.get_mut(&oldest) else { continue };
+            if std::mem::take(used) {
+                self.order.push_back(oldest);
+            } else if let Some((evicted, _)) = self.objects.remove(&oldest) {
                 self.used -= evicted.data.len();
             }
         }
         self.order.push_back(at);
-        self.objects.insert(at, object.clone());
+        self.objects.insert(at, (object.clone(), false));
         self.used += size;
     }
 }
