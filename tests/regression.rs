@@ -162,6 +162,39 @@ fn an_index_offset_past_the_end_of_the_pack_is_refused_not_followed() {
     assert_eq!((code, found_paths(&document)), (1, vec!["d.env".to_string()]), "{stderr}");
 }
 
+/// A pack found sound is not checked again while its files are unchanged;
+/// an index damaged in place afterwards is still found damaged.
+#[test]
+fn a_pack_index_remembered_sound_is_checked_again_once_it_changes() {
+    let repo = GitRepo::new();
+    repo.commit("one", &[("a.env", Some(&format!("T={SOT}\n"))), ("b.txt", Some("one\n"))]);
+    let victim = forge::id_of(repo.path(), "HEAD:b.txt");
+    let pack = forge::replace_objects(repo.path(), &forge::entries_of(repo.path()));
+    let cache = tempfile::tempdir().unwrap();
+    let remembered = cache.path().join("sqscan/sound-packs");
+    let scan = || {
+        let mut command = repo.sqscan(&["git", "--format", "json"]);
+        command.env("XDG_CACHE_HOME", cache.path());
+        let (code, stdout, stderr) = run(command);
+        (code, json(&stdout), stderr)
+    };
+    // Files changed a moment ago are not remembered (a change within the
+    // same clock tick would keep their identity): let them settle.
+    scan();
+    assert!(!remembered.exists(), "a pack written a moment ago is not remembered");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, document, stderr) = scan();
+    assert_eq!((code, found_paths(&document), skipped(&document, "damaged")), (1, vec!["a.env".to_string()], 0));
+    assert_eq!(std::fs::read_to_string(&remembered).unwrap().lines().count(), 1, "{stderr}");
+    let (code, document, _) = scan();
+    assert_eq!((code, skipped(&document, "damaged")), (1, 0), "remembered sound, read as before");
+
+    forge::set_index_offset(&pack, &victim, 64 << 20);
+    let (code, document, stderr) = scan();
+    assert_eq!((code, skipped(&document, "damaged")), (1, 1), "{stderr}");
+    assert!(stderr.contains("outside"), "{stderr}");
+}
+
 /// Issue 14.5: one missing commit made the whole walk fail: "0 findings in
 /// 0 blobs", exit 0, with a token at HEAD.
 #[test]

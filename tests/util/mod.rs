@@ -56,6 +56,8 @@ pub fn sqscan() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sqscan"));
     // Reports must not depend on the CI the tests run in (SARIF reads it).
     command.env_remove("NO_COLOR").env_remove("TF_BUILD").env("SQSCAN_TEST", "1");
+    // What sqscan remembers between runs stays out of the user's cache.
+    command.env("XDG_CACHE_HOME", Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"));
     command
 }
 

@@ -14,6 +14,7 @@ mod objects;
 pub mod pack;
 mod provenance;
 mod repository;
+mod sound;
 mod source;
 
 use std::collections::HashSet;

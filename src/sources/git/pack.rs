@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::files::{FileBytes, read_at};
+use super::sound::{Identity, SoundPacks};
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{ObjectType, Oid};
 
@@ -359,22 +360,30 @@ fn regular_file_length(file: &File, path: &Path) -> io::Result<u64> {
 }
 
 /// Checks every index of a repository (and its alternates) against its
-/// pack, reading only headers, offsets and checksums: cheap enough for a
-/// pre-commit hook. Returns the damaged packs, and packs without an index.
+/// pack, reading only headers, offsets and checksums, and the offsets
+/// only of an index not found sound before (see `sound`). Returns the
+/// damaged packs, and packs without an index.
 pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
     let mut damaged: Vec<Damage> = pack_files(git_dir)
         .into_iter()
         .filter(|pack| !pack.with_extension("idx").exists())
         .map(|pack| Damage { pack, why: "it has no index (git index-pack can rebuild one)".to_string() })
         .collect();
+    let mut sound = SoundPacks::load();
     for idx in index_files(git_dir) {
         let path = idx.with_extension("pack");
-        let check = || -> Result<(), String> {
+        let mut check = || -> Result<(), String> {
             let index = File::open(&idx).map_err(|e| e.to_string())?;
             let length = regular_file_length(&index, &idx).map_err(|e| e.to_string())?;
             let layout = IndexLayout::read(&idx, &index, length).map_err(|e| e.to_string())?;
             let file = File::open(&path).map_err(|e| e.to_string())?;
             let trailer = regular_file_length(&file, &path).map_err(|e| e.to_string())?.saturating_sub(ID as u64);
+            let identity = Identity::of(&index, &file);
+            if identity.is_some_and(|id| sound.contains(id)) {
+                let mut checksums = [0u8; 2 * ID];
+                read_at(&index, &mut checksums, length - 2 * ID as u64).map_err(|e| e.to_string())?;
+                return pack_damage(&file, &checksums[..ID]);
+            }
             // Only the offset tables and the checksums, not the ids.
             let start = layout.offsets_at as u64;
             let bytes = FileBytes::range(&index, start, length - start).map_err(|e| e.to_string())?;
@@ -405,12 +414,17 @@ pub fn damaged_packs(git_dir: &Path) -> Vec<Damage> {
                     }
                 }
             }
-            pack_damage(&file, &tail[tail.len() - 2 * ID..tail.len() - ID])
+            pack_damage(&file, &tail[tail.len() - 2 * ID..tail.len() - ID])?;
+            if let Some(identity) = identity {
+                sound.add(identity);
+            }
+            Ok(())
         };
         if let Err(why) = check() {
             damaged.push(Damage { pack: path, why });
         }
     }
+    sound.save();
     damaged
 }
 
