@@ -195,6 +195,37 @@ fn a_pack_index_remembered_sound_is_checked_again_once_it_changes() {
     assert!(stderr.contains("outside"), "{stderr}");
 }
 
+/// A pack index that does not list its ids in order (one damaged entry,
+/// or a writer other than git): every object is still found where it is,
+/// and none is taken for unreachable.
+#[test]
+fn a_pack_index_out_of_order_still_finds_every_blob() {
+    let repo = GitRepo::new();
+    repo.commit("one", &[("a.env", Some(&format!("T={SOT}\n"))), ("b.txt", Some("one\n"))]);
+    repo.commit("two", &[("c.env", Some(&format!("T={SQP}\n"))), ("d.txt", Some("two\n"))]);
+    let token = forge::id_of(repo.path(), "HEAD:a.env");
+    let pack = forge::replace_objects(repo.path(), &forge::entries_of(repo.path()));
+    // Swap the token's entry with the one farthest from it in every table
+    // of the index: a binary search for either then looks elsewhere.
+    let idx = pack.with_extension("idx");
+    let mut data = std::fs::read(&idx).unwrap();
+    let count = u32::from_be_bytes(data[8 + 255 * 4..8 + 256 * 4].try_into().unwrap()) as usize;
+    let at = (0..count).find(|i| data[1032 + i * 20..1032 + i * 20 + 20] == token[..]).unwrap();
+    let other = if at < count / 2 { count - 1 } else { 0 };
+    for (table, width) in [(1032, 20), (1032 + count * 20, 4), (1032 + count * 24, 4)] {
+        let (a, b) = (table + at * width, table + other * width);
+        let (first, second) = (data[a..a + width].to_vec(), data[b..b + width].to_vec());
+        data[a..a + width].copy_from_slice(&second);
+        data[b..b + width].copy_from_slice(&first);
+    }
+    std::fs::write(&idx, data).unwrap();
+
+    let (code, document, stderr) = git_json(&repo, &["git", "--unreachable"]);
+    assert_eq!((code, found_paths(&document)), (1, vec!["a.env".to_string(), "c.env".to_string()]), "{stderr}");
+    assert_eq!(skipped(&document, "unreachable"), 0, "{stderr}");
+    assert!(!stderr.contains("unreachable blob"), "{stderr}");
+}
+
 /// Issue 14.5: one missing commit made the whole walk fail: "0 findings in
 /// 0 blobs", exit 0, with a token at HEAD.
 #[test]

@@ -7,7 +7,7 @@
 //! Anything this does not handle (loose objects, unusual index versions)
 //! is left to libgit2 by the caller.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -34,9 +34,10 @@ pub struct PackSet {
 struct Pack {
     path: PathBuf,
     file: File,
-    /// The index file, mapped: its object ids, sorted, 20 bytes each,
-    /// start at [`IDX_HEADER`].
+    /// The index file, mapped.
     index: FileBytes,
+    /// Where the object ids are, sorted and each once.
+    ids: Ids,
     /// Offsets, in the order of the ids.
     offsets: Vec<u64>,
     /// Every valid entry offset, sorted, then the trailer's: an entry's
@@ -47,6 +48,15 @@ struct Pack {
     kinds: Vec<AtomicU8>,
     /// Where the entries end and the trailer starts.
     trailer: u64,
+}
+
+/// An index's object ids: in the index, where git writes them sorted, 20
+/// bytes each from [`IDX_HEADER`]; or, for an index that does not list
+/// them in order (or lists one twice), a sorted copy without repeats, so
+/// that a binary search finds every object it holds.
+enum Ids {
+    InIndex,
+    Sorted(Vec<u8>),
 }
 
 /// A packed object as [`PackSet::in_pack_order`] lists it: its pack, and
@@ -89,17 +99,20 @@ impl PackSet {
         self.packs.is_empty()
     }
 
-    /// Every packed object once (the first pack holding it), in pack order.
+    /// Every packed object once (the first pack holding it where an entry
+    /// can start, as [`PackSet::locate`] finds it), in pack order.
     pub fn in_pack_order(&self) -> Vec<Packed> {
         let mut all = Vec::new();
+        // Several packs may hold an object: each id is taken once.
+        let mut seen: HashSet<&[u8]> = HashSet::new();
+        let several = self.packs.len() > 1;
         for (pack, p) in self.packs.iter().enumerate() {
             let Ok(pack) = u32::try_from(pack) else { break };
-            let earlier = &self.packs[..pack as usize];
             let start = all.len();
             all.extend(
                 (0..p.offsets.len())
                     .filter(|&i| within(p.offsets[i], p.trailer))
-                    .filter(|&i| earlier.iter().all(|e| e.place(p.id(i)).is_none()))
+                    .filter(|&i| !several || seen.insert(p.id(i)))
                     .filter_map(|i| Some(Packed { pack, index: u32::try_from(i).ok()? })),
             );
             all[start..].sort_unstable_by_key(|entry| p.offsets[entry.index as usize]);
@@ -234,16 +247,29 @@ impl Pack {
         let trailer = pack_length.saturating_sub(ID as u64);
         // Keep every offset, moving impossible ones where reading fails cleanly.
         let offsets = lenient_offsets(&layout, &data, trailer);
+        let listed = |i: usize| &data[IDX_HEADER + i * ID..IDX_HEADER + i * ID + ID];
+        let (ids, offsets) = if (1..layout.count).all(|i| listed(i - 1) < listed(i)) {
+            (Ids::InIndex, offsets)
+        } else {
+            let mut order: Vec<usize> = (0..layout.count).collect();
+            order.sort_by(|&a, &b| listed(a).cmp(listed(b)).then(a.cmp(&b)));
+            order.dedup_by(|a, b| listed(*a) == listed(*b));
+            let ids = order.iter().flat_map(|&i| listed(i).iter().copied()).collect();
+            (Ids::Sorted(ids), order.iter().map(|&i| offsets[i]).collect())
+        };
         let mut ends: Vec<u64> = offsets.iter().copied().filter(|&o| o < trailer).collect();
         ends.sort_unstable();
         ends.push(trailer);
         let kinds = ends.iter().map(|_| AtomicU8::new(0)).collect();
-        Ok(Pack { path, file, index: data, offsets, ends, kinds, trailer })
+        Ok(Pack { path, file, index: data, ids, offsets, ends, kinds, trailer })
     }
 
-    /// The id of the `i`th object of the index.
+    /// The `i`th object id, in id order.
     fn id(&self, i: usize) -> &[u8] {
-        &self.index[IDX_HEADER + i * ID..IDX_HEADER + i * ID + ID]
+        match &self.ids {
+            Ids::InIndex => &self.index[IDX_HEADER + i * ID..IDX_HEADER + i * ID + ID],
+            Ids::Sorted(ids) => &ids[i * ID..i * ID + ID],
+        }
     }
 
     /// Where the type of the entry at `offset` is kept.

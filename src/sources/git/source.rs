@@ -218,11 +218,17 @@ fn history(
     // order; reached blobs no pack holds, by id.
     let mut reached = vec![false; packed.len()];
     let mut reached_elsewhere = OidSet::default();
+    // A blob's place in pack order: where its pack position is listed (a
+    // damaged index may list two ids at one position: the one with its id).
+    let place_of = |oid: Oid| {
+        let position = packs.locate(oid)?;
+        let first = packed.partition_point(|&entry| packs.position(entry) < position);
+        let mut here = packed[first..].iter().take_while(|&&entry| packs.position(entry) == position);
+        here.position(|&entry| packs.id(entry) == oid).map(|k| first + k)
+    };
     let mut rest = Vec::new();
     for blob in blobs {
-        let place = packs
-            .locate(blob.oid)
-            .and_then(|position| packed.binary_search_by_key(&position, |&entry| packs.position(entry)).ok());
+        let place = place_of(blob.oid);
         let outcome = place.and_then(|i| {
             reached[i] = true;
             outcomes.take(i, blob.oid)
@@ -309,7 +315,8 @@ fn history(
             .filter(|&i| !reached[i])
             .filter_map(|i| Some((packs.id(packed[i]), outcomes.take(i, packs.id(packed[i]))?)))
             .collect();
-        let in_packs = |oid: Oid| packs.locate(oid).is_some();
+        // A loose copy of a blob scanned from a pack is that blob.
+        let in_packs = |oid: Oid| place_of(oid).is_some_and(|i| outcomes.was_kept(i));
         unreached(scanner, git, options, unreachable, left, &in_packs, &reached_elsewhere, tally, sink)?;
     }
     Ok(())
@@ -320,7 +327,8 @@ fn history(
 /// for them the bytes read are all there is to keep (4 bytes a blob, not
 /// a table entry keyed by id).
 struct PackedOutcomes {
-    /// The bytes of a blob scanned and found clean, plus one; 0 for none.
+    /// Per place: [`NONE`], [`NOTABLE`], [`TAKEN`], or the bytes of a
+    /// blob scanned and found clean plus [`CLEAN`].
     clean: Vec<AtomicU32>,
     /// Every other outcome: findings, skips, and clean blobs too large to
     /// count in `clean`.
@@ -335,11 +343,12 @@ impl PackedOutcomes {
     fn keep(&self, place: usize, oid: Oid, outcome: BlobOutcome) {
         if let BlobOutcome::Scanned { bytes, findings } = &outcome
             && findings.is_empty()
-            && let Ok(stored) = u32::try_from(bytes + 1)
+            && let Some(stored) = bytes.checked_add(CLEAN).and_then(|b| u32::try_from(b).ok())
         {
             self.clean[place].store(stored, Ordering::Relaxed);
             return;
         }
+        self.clean[place].store(NOTABLE as u32, Ordering::Relaxed);
         lock(&self.notable).insert(oid, outcome);
     }
 
@@ -360,12 +369,29 @@ struct SettledOutcomes {
 impl SettledOutcomes {
     /// The outcome of the blob `oid` at `place` in pack order, once.
     fn take(&mut self, place: usize, oid: Oid) -> Option<BlobOutcome> {
-        match std::mem::take(&mut self.clean[place]) {
-            0 => self.notable.remove(&oid),
-            stored => Some(BlobOutcome::Scanned { bytes: u64::from(stored - 1), findings: Vec::new() }),
+        let stored = u64::from(self.clean[place]);
+        if stored == NONE || stored == TAKEN {
+            return None;
+        }
+        self.clean[place] = TAKEN as u32;
+        match stored {
+            NOTABLE => self.notable.remove(&oid),
+            bytes => Some(BlobOutcome::Scanned { bytes: bytes - CLEAN, findings: Vec::new() }),
         }
     }
+
+    /// Whether the blob at `place` was scanned from its pack.
+    fn was_kept(&self, place: usize) -> bool {
+        u64::from(self.clean[place]) != NONE
+    }
 }
+
+/// What [`PackedOutcomes`] keeps per place: nothing (not a blob, or not
+/// read), an outcome in its table, an outcome already taken, or bytes.
+const NONE: u64 = 0;
+const NOTABLE: u64 = 1;
+const TAKEN: u64 = 2;
+const CLEAN: u64 = 3;
 
 /// A repository whose tips have not moved since a complete earlier run:
 /// nothing to walk or read but the blobs that held secrets.
