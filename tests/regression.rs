@@ -226,6 +226,19 @@ fn a_pack_index_out_of_order_still_finds_every_blob() {
     assert!(!stderr.contains("unreachable blob"), "{stderr}");
 }
 
+/// A staged path nested deeper than sqscan's own index walk follows is
+/// diffed by libgit2 instead (the walk recurses once a directory).
+#[test]
+fn a_staged_file_nested_hundreds_deep_is_scanned() {
+    let repo = GitRepo::new();
+    repo.commit("base", &[("base.txt", Some("base\n"))]);
+    let blob = forge::write_loose(&repo.path().join(".git"), "blob", format!("T={SOT}\n").as_bytes());
+    let deep = format!("{}a.env", "d/".repeat(300));
+    repo.git(&["update-index", "--add", "--cacheinfo", &format!("100644,{},{deep}", forge::hex(&blob))]);
+    let (code, document, stderr) = git_json(&repo, &["staged"]);
+    assert_eq!((code, found_paths(&document)), (1, vec![deep]), "{stderr}");
+}
+
 /// Issue 14.5: one missing commit made the whole walk fail: "0 findings in
 /// 0 blobs", exit 0, with a token at HEAD.
 #[test]

@@ -141,7 +141,9 @@ pub fn staged_changes(repo: &Repository) -> anyhow::Result<Vec<Change>> {
     let Some(index) = direct else {
         return libgit2_staged(repo, head.as_ref());
     };
-    let diff = index.staged(repo, head.as_ref().map(Tree::id))?;
+    let Some(diff) = index.staged(repo, head.as_ref().map(Tree::id))? else {
+        return libgit2_staged(repo, head.as_ref());
+    };
     let path = |p: Vec<u8>| String::from_utf8(p).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok(diff
         .staged

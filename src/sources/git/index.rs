@@ -270,10 +270,14 @@ impl Index {
     /// What the index stages against `head` (`None` before the first
     /// commit): the entries whose content differs from HEAD's, skipping
     /// every directory whose cache-tree id is HEAD's.
-    pub fn staged(&self, repo: &Repository, head: Option<Oid>) -> Result<StagedDiff, git2::Error> {
+    /// `None` when a directory nests deeper than this reader follows.
+    pub fn staged(&self, repo: &Repository, head: Option<Oid>) -> Result<Option<StagedDiff>, git2::Error> {
         let mut diff = StagedDiff { staged: Vec::new(), may_pair: false };
-        let mut walk = Walk { repo, index: self, gone: HashSet::new(), gone_whole: true };
-        walk.directory(&mut diff, b"", 0..self.entries.len(), head, self.cache.as_ref())?;
+        let mut walk = Walk { repo, index: self, gone: HashSet::new(), gone_whole: true, too_deep: false };
+        walk.directory(&mut diff, b"", 0..self.entries.len(), head, self.cache.as_ref(), 0)?;
+        if walk.too_deep {
+            return Ok(None);
+        }
         // A new file identical to a blob HEAD had at a path now gone or
         // changed is a rename or copy: its old content is its own.
         let mut unpaired = false;
@@ -285,7 +289,7 @@ impl Index {
             }
         }
         diff.may_pair = diff.may_pair && (unpaired || !walk.gone_whole);
-        Ok(diff)
+        Ok(Some(diff))
     }
 }
 
@@ -296,7 +300,14 @@ struct Walk<'a> {
     gone: HashSet<Oid>,
     /// `gone` holds all of them (no deleted tree was too large to read).
     gone_whole: bool,
+    /// A directory nests deeper than [`MAX_WALK_DEPTH`].
+    too_deep: bool,
 }
+
+/// Directories nested deeper than this are left to libgit2, whose diff
+/// keeps its place on the heap: this walk recurses once a directory, and
+/// a pre-commit hook runs it on the main thread (1 MiB of stack on Windows).
+const MAX_WALK_DEPTH: usize = 256;
 
 impl Walk<'_> {
     /// Compares the entries in `range` (all under `prefix`) with HEAD's
@@ -308,7 +319,12 @@ impl Walk<'_> {
         range: Range<usize>,
         head: Option<Oid>,
         cache: Option<&CacheNode>,
+        depth: usize,
     ) -> Result<(), git2::Error> {
+        if depth > MAX_WALK_DEPTH {
+            self.too_deep = true;
+            return Ok(());
+        }
         if let (Some(head), Some(cached)) = (head, cache.and_then(|c| c.id))
             && head == cached
         {
@@ -356,7 +372,7 @@ impl Walk<'_> {
                         + (i..range.end).map(|j| self.index.path(j)).take_while(|p| p.starts_with(&sub_prefix)).count();
                     let (_, sub_head) = take(name, ObjectType::Tree);
                     let sub_cache = cache.and_then(|c| c.children.iter().find(|n| n.name == name));
-                    self.directory(diff, &sub_prefix, i..end, sub_head, sub_cache)?;
+                    self.directory(diff, &sub_prefix, i..end, sub_head, sub_cache, depth + 1)?;
                     i = end;
                 }
             }
@@ -377,21 +393,26 @@ impl Walk<'_> {
 
     /// Every blob of a tree HEAD had where the index has nothing, up to
     /// [`GONE_LIMIT`].
+    /// Without recursion (a deleted tree may nest thousands deep), and each
+    /// subtree once (a crafted one may hold the same subtree many times).
     fn gone_tree(&mut self, id: Oid) -> Result<(), git2::Error> {
-        let tree = self.repo.find_tree(id)?;
-        let mut overflow = false;
-        tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
-            if self.gone.len() >= GONE_LIMIT {
-                overflow = true;
-                return git2::TreeWalkResult::Abort;
+        let mut trees = vec![id];
+        let mut seen = HashSet::from([id]);
+        while let Some(id) = trees.pop() {
+            for entry in self.repo.find_tree(id)?.iter() {
+                match entry.kind() {
+                    Some(ObjectType::Blob) if self.gone.len() >= GONE_LIMIT => {
+                        self.gone_whole = false;
+                        return Ok(());
+                    }
+                    Some(ObjectType::Blob) => {
+                        self.gone.insert(entry.id());
+                    }
+                    Some(ObjectType::Tree) if seen.insert(entry.id()) => trees.push(entry.id()),
+                    _ => {}
+                }
             }
-            if entry.kind() == Some(ObjectType::Blob) {
-                self.gone.insert(entry.id());
-            }
-            git2::TreeWalkResult::Ok
-        })
-        .or_else(|e| if overflow { Ok(()) } else { Err(e) })?;
-        self.gone_whole &= !overflow;
+        }
         Ok(())
     }
 }
@@ -490,7 +511,7 @@ fn ewah_bits(data: &[u8], at: &mut usize) -> Option<Bits> {
 /// subtrees LF [id]`, a count of -1 marking an invalidated directory.
 fn parse_cache_tree(data: &[u8]) -> Option<CacheNode> {
     fn node(data: &[u8], at: &mut usize, depth: usize) -> Option<CacheNode> {
-        if depth > super::MAX_TREE_DEPTH {
+        if depth > MAX_WALK_DEPTH {
             return None;
         }
         let name = nul_terminated(data, *at)?;
