@@ -144,12 +144,14 @@ pub fn run(
     progress::while_running(policy.progress && !source.is_brief(), status, || {
         if source.is_brief() {
             let found = Mutex::new(Vec::new());
-            let result = source.scan(scanner, tally_ref, &|finding| {
+            let sink = |finding| {
                 found.lock().unwrap_or_else(|p| p.into_inner()).push(finding);
                 true
-            });
+            };
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.scan(scanner, tally_ref, &sink)));
             found.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().for_each(&mut receive);
-            return result;
+            return result.unwrap_or_else(|_| Err(anyhow::anyhow!("the scan panicked")));
         }
         std::thread::scope(|scope| {
             let reading = std::thread::Builder::new().stack_size(SOURCE_STACK).spawn_scoped(scope, move || {

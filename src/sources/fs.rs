@@ -32,7 +32,8 @@ impl Source for WorkingTree {
     }
 
     fn is_brief(&self) -> bool {
-        few_files(&self.targets)
+        let bytes = self.targets.iter().map(|t| std::fs::metadata(&t.given).map_or(u64::MAX, |m| m.len()));
+        few_files(&self.targets) && bytes.fold(0u64, u64::saturating_add) <= BRIEF_BYTES
     }
 }
 
@@ -98,6 +99,9 @@ fn walk(targets: &[Target], root: &ScanRoot, options: &WalkOptions, tally: &Tall
 
 /// Up to this many named files (and no directory) are read on one thread.
 const SERIAL_FILES: usize = 16;
+/// Named files up to this size in all are a brief scan (see
+/// [`Source::is_brief`]); larger ones show progress and stream findings.
+const BRIEF_BYTES: u64 = 16 << 20;
 
 fn few_files(targets: &[Target]) -> bool {
     targets.len() <= SERIAL_FILES && targets.iter().all(|t| !t.given.is_dir())
