@@ -20,20 +20,24 @@ pub enum FileBytes {
 impl FileBytes {
     /// `length` bytes of `file` from `start`.
     pub fn range(file: &File, start: u64, length: u64) -> io::Result<FileBytes> {
-        if length < MAP_FROM {
-            let mut bytes = vec![0; length as usize];
-            if read_at(file, &mut bytes, start)? < bytes.len() {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
-            return Ok(FileBytes::Read(bytes));
-        }
-        // SAFETY: git never rewrites these files in place (it writes a new
-        // one and renames it over the old, which leaves this map intact);
-        // only a process truncating the file while it is read could fault.
-        // Every byte is read: populated at once, not a page fault at a time.
         let length = usize::try_from(length).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
-        let map = unsafe { memmap2::MmapOptions::new().offset(start).len(length).populate().map(file)? };
-        Ok(FileBytes::Mapped(map))
+        if length as u64 >= MAP_FROM {
+            // SAFETY: git never rewrites these files in place (it writes a
+            // new one and renames it over the old, which leaves this map
+            // intact); only a process truncating the file while it is read
+            // could fault. Every byte is read: populated at once, not a
+            // page fault at a time.
+            let map = unsafe { memmap2::MmapOptions::new().offset(start).len(length).populate().map(file) };
+            // A file system that cannot map (some FUSE ones) is read.
+            if let Ok(map) = map {
+                return Ok(FileBytes::Mapped(map));
+            }
+        }
+        let mut bytes = vec![0; length];
+        if read_at(file, &mut bytes, start)? < bytes.len() {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(FileBytes::Read(bytes))
     }
 
     /// The bytes of the file at `path`.
