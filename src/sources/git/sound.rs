@@ -9,10 +9,12 @@
 //! checksum against its index) is still checked on every run.
 //!
 //! Kept in the user's cache directory (`sqscan/sound-packs`): identities
-//! only, no paths, at most [`KEPT`], newest last. Unix only: elsewhere
-//! every index is checked every time.
+//! and when each was checked, no paths, at most [`KEPT`], newest last; a
+//! pair is checked again once a day all the same (a disk's own decay
+//! changes no file's identity, and some file systems let any process set
+//! the change time). Unix only: elsewhere every index is checked every time.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -20,6 +22,8 @@ use std::path::PathBuf;
 const KEPT: usize = 4096;
 /// How long ago a file must have changed for its identity to be kept.
 const SETTLED_SECONDS: i64 = 2;
+/// How long a check holds.
+const HOLDS_SECONDS: i64 = 24 * 3600;
 
 /// What identifies an index file and its pack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,11 +53,12 @@ fn stamp(_: &File) -> Option<[i64; 5]> {
     None
 }
 
-/// The identities remembered, and those found sound in this run.
+/// The identities remembered, each with when it was checked (seconds
+/// since the epoch), and those found sound in this run.
 pub struct SoundPacks {
     file: Option<PathBuf>,
-    known: Vec<Identity>,
-    lookup: HashSet<Identity>,
+    known: Vec<(Identity, i64)>,
+    lookup: HashMap<Identity, i64>,
     added: bool,
 }
 
@@ -65,28 +70,29 @@ impl SoundPacks {
 
     fn at(file: Option<PathBuf>) -> SoundPacks {
         let text = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
-        let known: Vec<Identity> = text.lines().filter_map(parse).collect();
+        let known: Vec<(Identity, i64)> = text.lines().filter_map(parse).collect();
         let lookup = known.iter().copied().collect();
         SoundPacks { file, known, lookup, added: false }
     }
 
+    /// Whether `identity` was found sound within the last day.
     pub fn contains(&self, identity: Identity) -> bool {
-        self.lookup.contains(&identity)
+        self.lookup.get(&identity).is_some_and(|&checked| now() - checked < HOLDS_SECONDS)
     }
 
     /// Remembers a pair found sound, unless it changed too recently to
     /// tell apart from a change made within the same clock tick (as git
     /// treats a racily clean index entry): it is checked again next time.
     pub fn add(&mut self, identity: Identity) {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let now = now();
         let Identity(fields) = identity;
         if fields[3].max(fields[8]) > now - SETTLED_SECONDS {
             return;
         }
-        if self.lookup.insert(identity) {
-            self.known.push(identity);
-            self.added = true;
-        }
+        self.lookup.insert(identity, now);
+        self.known.retain(|(known, _)| *known != identity);
+        self.known.push((identity, now));
+        self.added = true;
     }
 
     /// Writes what this run added, if anything: to a temporary file renamed
@@ -98,7 +104,10 @@ impl SoundPacks {
         let skip = self.known.len().saturating_sub(KEPT);
         let text: String = self.known[skip..]
             .iter()
-            .map(|Identity(fields)| fields.iter().map(i64::to_string).collect::<Vec<_>>().join(" ") + "\n")
+            .map(|(Identity(fields), checked)| {
+                let fields: Vec<String> = fields.iter().chain([checked]).map(i64::to_string).collect();
+                fields.join(" ") + "\n"
+            })
             .collect();
         let written = std::fs::create_dir_all(dir).and_then(|_| {
             let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
@@ -110,13 +119,19 @@ impl SoundPacks {
     }
 }
 
-fn parse(line: &str) -> Option<Identity> {
+/// A line: the ten fields of an identity, then when it was checked.
+fn parse(line: &str) -> Option<(Identity, i64)> {
     let mut fields = [0i64; 10];
     let mut parts = line.split_ascii_whitespace();
     for field in &mut fields {
         *field = parts.next()?.parse().ok()?;
     }
-    parts.next().is_none().then_some(Identity(fields))
+    let checked = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((Identity(fields), checked))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 fn cache_file() -> Option<PathBuf> {
@@ -140,14 +155,16 @@ mod tests {
             assert!(!sound.contains(id));
             sound.add(id);
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-        let recent = Identity([0, 0, 0, now, 0, 0, 0, 0, 3, 0]);
+        let recent = Identity([0, 0, 0, now(), 0, 0, 0, 0, 3, 0]);
         sound.add(recent);
         assert!(!sound.contains(recent), "a file changed a moment ago may change again within the same tick");
         sound.save();
         let again = SoundPacks::at(Some(file.clone()));
         assert!(!again.contains(ids[0]) && !again.contains(ids[1]), "the oldest are forgotten");
         assert!(ids[2..].iter().all(|&id| again.contains(id)));
+        let stale = format!("{} {}\n", ["1"; 10].join(" "), now() - HOLDS_SECONDS - 1);
+        std::fs::write(&file, stale).unwrap();
+        assert!(!SoundPacks::at(Some(file.clone())).contains(Identity([1; 10])), "a day-old check is done again");
         std::fs::write(&file, "1 2 3\nnot numbers at all\n").unwrap();
         assert!(SoundPacks::at(Some(file)).known.is_empty(), "a damaged cache is an empty one");
     }
