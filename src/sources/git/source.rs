@@ -315,8 +315,8 @@ fn history(
             .filter(|&i| !reached[i])
             .filter_map(|i| Some((packs.id(packed[i]), outcomes.take(i, packs.id(packed[i]))?)))
             .collect();
-        // A loose copy of a blob scanned from a pack is that blob.
-        let in_packs = |oid: Oid| place_of(oid).is_some_and(|i| outcomes.was_kept(i));
+        // A loose copy of a blob reached or scanned from a pack is that blob.
+        let in_packs = |oid: Oid| place_of(oid).is_some_and(|i| reached[i] || outcomes.was_kept(i));
         unreached(scanner, git, options, unreachable, left, &in_packs, &reached_elsewhere, tally, sink)?;
     }
     Ok(())
