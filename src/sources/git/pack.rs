@@ -247,6 +247,11 @@ impl Pack {
         let trailer = pack_length.saturating_sub(ID as u64);
         // Keep every offset, moving impossible ones where reading fails cleanly.
         let offsets = lenient_offsets(&layout, &data, trailer);
+        // Where entries start, from every offset the index states.
+        let mut ends: Vec<u64> = offsets.iter().copied().filter(|&o| o < trailer).collect();
+        ends.sort_unstable();
+        ends.dedup();
+        ends.push(trailer);
         let listed = |i: usize| &data[IDX_HEADER + i * ID..IDX_HEADER + i * ID + ID];
         let (ids, offsets) = if (1..layout.count).all(|i| listed(i - 1) < listed(i)) {
             (Ids::InIndex, offsets)
@@ -257,9 +262,6 @@ impl Pack {
             let ids = order.iter().flat_map(|&i| listed(i).iter().copied()).collect();
             (Ids::Sorted(ids), order.iter().map(|&i| offsets[i]).collect())
         };
-        let mut ends: Vec<u64> = offsets.iter().copied().filter(|&o| o < trailer).collect();
-        ends.sort_unstable();
-        ends.push(trailer);
         let kinds = ends.iter().map(|_| AtomicU8::new(0)).collect();
         Ok(Pack { path, file, index: data, ids, offsets, ends, kinds, trailer })
     }
