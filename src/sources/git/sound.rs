@@ -77,7 +77,9 @@ impl SoundPacks {
 
     /// Whether `identity` was found sound within the last day.
     pub fn contains(&self, identity: Identity) -> bool {
-        self.lookup.get(&identity).is_some_and(|&checked| now() - checked < HOLDS_SECONDS)
+        // A time to come (a clock set back, a damaged file) holds nothing.
+        let age = |checked: i64| now().checked_sub(checked);
+        self.lookup.get(&identity).is_some_and(|&checked| age(checked).is_some_and(|a| (0..HOLDS_SECONDS).contains(&a)))
     }
 
     /// Remembers a pair found sound, unless it changed too recently to
@@ -86,7 +88,7 @@ impl SoundPacks {
     pub fn add(&mut self, identity: Identity) {
         let now = now();
         let Identity(fields) = identity;
-        if fields[3].max(fields[8]) > now - SETTLED_SECONDS {
+        if fields[3].max(fields[8]) > now.saturating_sub(SETTLED_SECONDS) {
             return;
         }
         self.lookup.insert(identity, now);
@@ -165,6 +167,10 @@ mod tests {
         let stale = format!("{} {}\n", ["1"; 10].join(" "), now() - HOLDS_SECONDS - 1);
         std::fs::write(&file, stale).unwrap();
         assert!(!SoundPacks::at(Some(file.clone())).contains(Identity([1; 10])), "a day-old check is done again");
+        for checked in [i64::MIN, i64::MAX, now() + 3600] {
+            std::fs::write(&file, format!("{} {checked}\n", ["1"; 10].join(" "))).unwrap();
+            assert!(!SoundPacks::at(Some(file.clone())).contains(Identity([1; 10])), "checked at {checked}");
+        }
         std::fs::write(&file, "1 2 3\nnot numbers at all\n").unwrap();
         assert!(SoundPacks::at(Some(file)).known.is_empty(), "a damaged cache is an empty one");
     }
