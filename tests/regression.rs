@@ -239,6 +239,24 @@ fn a_staged_file_nested_hundreds_deep_is_scanned() {
     assert_eq!((code, found_paths(&document)), (1, vec![deep]), "{stderr}");
 }
 
+/// A token moved out of a deleted directory nested deep is a rename: it
+/// adds no line (the deleted tree's blobs are gathered without recursion).
+#[test]
+fn a_token_moved_out_of_a_deep_deleted_directory_adds_no_line() {
+    let repo = GitRepo::new();
+    let deep = format!("{}a.env", "d/".repeat(40));
+    repo.commit("base", &[(deep.as_str(), Some(&format!("T={SOT}\n"))), ("b.txt", Some("b\n"))]);
+    repo.git(&["rm", "-r", "-q", "--cached", "d"]);
+    std::fs::write(repo.path().join("moved.env"), format!("T={SOT}\n")).unwrap();
+    repo.git(&["add", "moved.env"]);
+    let (code, document, stderr) = git_json(&repo, &["staged"]);
+    assert_eq!((code, found_paths(&document)), (0, Vec::<String>::new()), "{stderr}");
+    std::fs::write(repo.path().join("new.env"), format!("T={SQP}\n")).unwrap();
+    repo.git(&["add", "new.env"]);
+    let (code, document, stderr) = git_json(&repo, &["staged"]);
+    assert_eq!((code, found_paths(&document)), (1, vec!["new.env".to_string()]), "{stderr}");
+}
+
 /// Issue 14.5: one missing commit made the whole walk fail: "0 findings in
 /// 0 blobs", exit 0, with a token at HEAD.
 #[test]

@@ -33,7 +33,9 @@ impl FileBytes {
                 return Ok(FileBytes::Mapped(map));
             }
         }
-        let mut bytes = vec![0; length];
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(length).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+        bytes.resize(length, 0);
         if read_at(file, &mut bytes, start)? < bytes.len() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }

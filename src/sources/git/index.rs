@@ -321,7 +321,7 @@ impl Walk<'_> {
         cache: Option<&CacheNode>,
         depth: usize,
     ) -> Result<(), git2::Error> {
-        if depth > MAX_WALK_DEPTH {
+        if self.too_deep || depth > MAX_WALK_DEPTH {
             self.too_deep = true;
             return Ok(());
         }
