@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io;
 use std::ops::Deref;
+use std::path::Path;
 
 /// Below this a plain read costs less than setting up a map.
 const MAP_FROM: u64 = 64 << 10;
@@ -42,14 +43,10 @@ impl FileBytes {
         Ok(FileBytes::Read(bytes))
     }
 
-    /// The bytes of the file at `path`.
-    pub fn read(path: &std::path::Path) -> io::Result<FileBytes> {
+    /// The bytes of the regular file at `path`.
+    pub fn read(path: &Path) -> io::Result<FileBytes> {
         let file = File::open(path)?;
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
-        }
-        FileBytes::range(&file, 0, meta.len())
+        FileBytes::range(&file, 0, regular_file_length(&file, path)?)
     }
 }
 
@@ -62,6 +59,16 @@ impl Deref for FileBytes {
             FileBytes::Read(bytes) => bytes,
         }
     }
+}
+
+/// The length of a regular file; anything else (a FIFO, a device behind a
+/// link) is refused rather than read.
+pub fn regular_file_length(file: &File, path: &Path) -> io::Result<u64> {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
+    }
+    Ok(meta.len())
 }
 
 /// Reads into `buffer` from `offset` until it is full or the file ends.

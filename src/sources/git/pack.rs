@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use super::files::{FileBytes, read_at};
-use super::sound::{Identity, SoundPacks};
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{ObjectType, Oid};
+
+use super::files::{FileBytes, read_at, regular_file_length};
+use super::sound::{Identity, SoundPacks};
 
 /// Where an object sits: which pack, at which offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -375,16 +376,6 @@ fn pack_damage(file: &File, expected_checksum: &[u8]) -> Result<(), String> {
         return Err("its checksum does not match its index (truncated or overwritten)".to_string());
     }
     Ok(())
-}
-
-/// The length of a regular file; anything else (a FIFO, a device behind a
-/// link) is refused rather than read.
-fn regular_file_length(file: &File, path: &Path) -> io::Result<u64> {
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a regular file", path.display())));
-    }
-    Ok(meta.len())
 }
 
 /// Checks every index of a repository (and its alternates) against its
@@ -862,7 +853,6 @@ fn apply_delta(base: &[u8], delta: &[u8], limit: u64) -> Result<Vec<u8>, PackErr
     Ok(out)
 }
 
-/// Recently rebuilt objects, first in first out, within a byte budget.
 /// Rebuilt objects kept as delta bases, up to a budget of bytes. Eviction
 /// gives a second chance (the clock algorithm): a base used since it was
 /// last passed over stays, so the bases many deltas share (a directory's
