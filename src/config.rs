@@ -18,6 +18,14 @@ pub const FILE_NAME: &str = ".sqscan.toml";
 /// Larger than any real configuration.
 const CONFIG_LIMIT: u64 = 1 << 20;
 
+/// Where sqscan keeps what it remembers between runs (audit mirrors, packs
+/// found sound): `$XDG_CACHE_HOME/sqscan`, else `$HOME/.cache/sqscan`; an
+/// empty variable counts as unset.
+pub fn user_cache_dir() -> Option<PathBuf> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    Some(set("XDG_CACHE_HOME").or_else(|| set("HOME").map(|home| home.join(".cache")))?.join("sqscan"))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {

@@ -133,11 +133,7 @@ fn digest(settings: &Settings, blobs: &BlobOptions) -> String {
 }
 
 fn default_cache() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("sqscan").join("mirrors")
+    crate::config::user_cache_dir().unwrap_or_else(|| std::env::temp_dir().join("sqscan")).join("mirrors")
 }
 
 /// Incidents that fail the run.

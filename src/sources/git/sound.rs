@@ -14,7 +14,6 @@
 //! changes no file's identity, and some file systems let any process set
 //! the change time). Unix only: elsewhere every index is checked every time.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -26,7 +25,7 @@ const SETTLED_SECONDS: i64 = 2;
 const HOLDS_SECONDS: i64 = 24 * 3600;
 
 /// What identifies an index file and its pack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity([i64; 10]);
 
 impl Identity {
@@ -53,12 +52,11 @@ fn stamp(_: &File) -> Option<[i64; 5]> {
     None
 }
 
-/// The identities remembered, each with when it was checked (seconds
-/// since the epoch), and those found sound in this run.
+/// The identities remembered, oldest first, each with when it was checked
+/// (seconds since the epoch), and those found sound in this run.
 pub struct SoundPacks {
     file: Option<PathBuf>,
     known: Vec<(Identity, i64)>,
-    lookup: HashMap<Identity, i64>,
     added: bool,
 }
 
@@ -70,16 +68,15 @@ impl SoundPacks {
 
     fn at(file: Option<PathBuf>) -> SoundPacks {
         let text = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
-        let known: Vec<(Identity, i64)> = text.lines().filter_map(parse).collect();
-        let lookup = known.iter().copied().collect();
-        SoundPacks { file, known, lookup, added: false }
+        SoundPacks { file, known: text.lines().filter_map(parse).collect(), added: false }
     }
 
     /// Whether `identity` was found sound within the last day.
     pub fn contains(&self, identity: Identity) -> bool {
         // A time to come (a clock set back, a damaged file) holds nothing.
         let age = |checked: i64| now().checked_sub(checked);
-        self.lookup.get(&identity).is_some_and(|&checked| age(checked).is_some_and(|a| (0..HOLDS_SECONDS).contains(&a)))
+        let checked = self.known.iter().rev().find(|(known, _)| *known == identity).map(|&(_, checked)| checked);
+        checked.and_then(age).is_some_and(|a| (0..HOLDS_SECONDS).contains(&a))
     }
 
     /// Remembers a pair found sound, unless it changed too recently to
@@ -91,7 +88,6 @@ impl SoundPacks {
         if fields[3].max(fields[8]) > now.saturating_sub(SETTLED_SECONDS) {
             return;
         }
-        self.lookup.insert(identity, now);
         self.known.retain(|(known, _)| *known != identity);
         self.known.push((identity, now));
         self.added = true;
@@ -137,10 +133,7 @@ fn now() -> i64 {
 }
 
 fn cache_file() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|home| PathBuf::from(home).join(".cache"))
-    })?;
-    Some(base.join("sqscan").join("sound-packs"))
+    Some(crate::config::user_cache_dir()?.join("sound-packs"))
 }
 
 #[cfg(test)]
