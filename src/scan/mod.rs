@@ -88,7 +88,6 @@ pub fn run(
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let tally = Tally::default();
-    let (sender, receiver) = mpsc::channel::<Finding>();
     // Set when the report cannot be written (a closed pipe): the rest of
     // the scan is then skipped rather than done for nobody.
     let stop = AtomicBool::new(false);
@@ -141,8 +140,9 @@ pub fn run(
         }
     };
     // A brief scan ends before a progress line would be worth drawing.
-    progress::while_running(policy.progress && !source.is_brief(), status, || {
-        if source.is_brief() {
+    let brief = source.is_brief();
+    progress::while_running(policy.progress && !brief, status, || {
+        if brief {
             let found = Mutex::new(Vec::new());
             let sink = |finding| {
                 found.lock().unwrap_or_else(|p| p.into_inner()).push(finding);
@@ -153,6 +153,7 @@ pub fn run(
             found.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().for_each(&mut receive);
             return result.unwrap_or_else(|_| Err(anyhow::anyhow!("the scan panicked")));
         }
+        let (sender, receiver) = mpsc::channel::<Finding>();
         std::thread::scope(|scope| {
             let reading = std::thread::Builder::new().stack_size(SOURCE_STACK).spawn_scoped(scope, move || {
                 let sink = move |finding: Finding| {
