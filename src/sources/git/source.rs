@@ -315,9 +315,11 @@ fn history(
             .filter(|&i| !reached[i])
             .filter_map(|i| Some((packs.id(packed[i]), outcomes.take(i, packs.id(packed[i]))?)))
             .collect();
-        // A loose copy of a blob reached or scanned from a pack is that blob.
-        let in_packs = |oid: Oid| place_of(oid).is_some_and(|i| reached[i] || outcomes.was_kept(i));
-        unreached(scanner, git, options, unreachable, left, &in_packs, &reached_elsewhere, tally, sink)?;
+        // A loose copy of a blob reached, or scanned from a pack, is that blob.
+        let accounted = |oid: Oid| {
+            reached_elsewhere.contains(&oid) || place_of(oid).is_some_and(|i| reached[i] || outcomes.was_kept(i))
+        };
+        unreached(scanner, git, options, unreachable, left, &accounted, tally, sink)?;
     }
     Ok(())
 }
@@ -329,15 +331,15 @@ fn history(
 struct PackedOutcomes {
     /// Per place: [`NONE`], [`NOTABLE`], [`TAKEN`], or the bytes of a
     /// blob scanned and found clean plus [`CLEAN`].
-    clean: Vec<AtomicU32>,
+    states: Vec<AtomicU32>,
     /// Every other outcome: findings, skips, and clean blobs too large to
-    /// count in `clean`.
+    /// count in `states`.
     notable: Mutex<OidMap<BlobOutcome>>,
 }
 
 impl PackedOutcomes {
     fn new(count: usize) -> PackedOutcomes {
-        PackedOutcomes { clean: (0..count).map(|_| AtomicU32::new(0)).collect(), notable: Mutex::default() }
+        PackedOutcomes { states: (0..count).map(|_| AtomicU32::new(0)).collect(), notable: Mutex::default() }
     }
 
     fn keep(&self, place: usize, oid: Oid, outcome: BlobOutcome) {
@@ -345,35 +347,35 @@ impl PackedOutcomes {
             && findings.is_empty()
             && let Some(stored) = bytes.checked_add(CLEAN).and_then(|b| u32::try_from(b).ok())
         {
-            self.clean[place].store(stored, Ordering::Relaxed);
+            self.states[place].store(stored, Ordering::Relaxed);
             return;
         }
-        self.clean[place].store(NOTABLE as u32, Ordering::Relaxed);
+        self.states[place].store(NOTABLE as u32, Ordering::Relaxed);
         lock(&self.notable).insert(oid, outcome);
     }
 
     /// Once every worker is done.
     fn done(self) -> SettledOutcomes {
         SettledOutcomes {
-            clean: self.clean.into_iter().map(AtomicU32::into_inner).collect(),
+            states: self.states.into_iter().map(AtomicU32::into_inner).collect(),
             notable: self.notable.into_inner().unwrap_or_else(|p| p.into_inner()),
         }
     }
 }
 
 struct SettledOutcomes {
-    clean: Vec<u32>,
+    states: Vec<u32>,
     notable: OidMap<BlobOutcome>,
 }
 
 impl SettledOutcomes {
     /// The outcome of the blob `oid` at `place` in pack order, once.
     fn take(&mut self, place: usize, oid: Oid) -> Option<BlobOutcome> {
-        let stored = u64::from(self.clean[place]);
+        let stored = u64::from(self.states[place]);
         if stored == NONE || stored == TAKEN {
             return None;
         }
-        self.clean[place] = TAKEN as u32;
+        self.states[place] = TAKEN as u32;
         match stored {
             NOTABLE => self.notable.remove(&oid),
             bytes => Some(BlobOutcome::Scanned { bytes: bytes - CLEAN, findings: Vec::new() }),
@@ -382,7 +384,7 @@ impl SettledOutcomes {
 
     /// Whether the blob at `place` was scanned from its pack.
     fn was_kept(&self, place: usize) -> bool {
-        u64::from(self.clean[place]) != NONE
+        u64::from(self.states[place]) != NONE
     }
 }
 
@@ -527,8 +529,7 @@ fn unreached(
     options: &BlobOptions,
     unreachable: Unreachable,
     packed: Vec<(Oid, BlobOutcome)>,
-    in_packs: &dyn Fn(Oid) -> bool,
-    reached: &OidSet,
+    accounted: &dyn Fn(Oid) -> bool,
     tally: &Tally,
     sink: Sink,
 ) -> anyhow::Result<()> {
@@ -538,7 +539,7 @@ fn unreached(
     let packs = PackSet::empty();
     let mut reader = BlobReader::new(&packs, git.open()?, options.max_file_size, options.scan_binary);
     for oid in loose_objects(git.path()) {
-        if reached.contains(&oid) || in_packs(oid) {
+        if accounted(oid) {
             continue;
         }
         if !matches!(odb.read_header(oid), Ok((_, git2::ObjectType::Blob))) {
